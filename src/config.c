@@ -1,0 +1,416 @@
+/*
+ * config.c - greyrep.conf; see config.h
+ *
+ * The keys are one table: section, name, kind, where the value goes, and
+ * its bounds.  Parsing, defaults and error messages all come from it, so a
+ * new key is one line here plus its documentation.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+#include "whitelist.h"
+
+enum cfg_kind { K_STR, K_DURATION, K_DURATION_MS, K_UINT, K_SIZE, K_MODE, K_ON_ERROR,
+                K_BACKEND, K_NETS, K_SOCKET };
+
+struct cfg_key {
+    const char *section;
+    const char *name;
+    enum cfg_kind kind;
+    size_t offset;
+    size_t size;          /* K_STR: buffer size */
+    uint64_t min, max;    /* K_UINT, K_DURATION (seconds), K_SIZE */
+    const char *def;      /* default, as text */
+};
+
+#define OFF(field) offsetof(struct cfg, field), sizeof(((struct cfg *)0)->field)
+
+static const struct cfg_key cfg_keys[] = {
+    {"milter", "socket", K_SOCKET, OFF(socket), 0, 0, "unix:" RUNSTATEDIR "/greyrep/greyrep.sock"},
+    {"milter", "user", K_STR, OFF(user), 0, 0, "greyrep"},
+    {"milter", "socket_group", K_STR, OFF(socket_group), 0, 0, ""},
+    {"milter", "socket_mode", K_MODE, OFF(socket_mode), 0, 0777, "0660"},
+    {"milter", "pidfile", K_STR, OFF(pidfile), 0, 0, RUNSTATEDIR "/greyrep/greyrep.pid"},
+    {"milter", "on_error", K_ON_ERROR, OFF(on_error), 0, 0, "accept"},
+    {"milter", "authserv_id", K_STR, OFF(authserv_id), 0, 0, ""},
+    {"milter", "trusted_networks", K_NETS, OFF(trusted), 0, 0, "127.0.0.0/8, ::1/128"},
+    {"store", "backend", K_BACKEND, OFF(store.backend), 0, 0, "lmdb"},
+    {"store", "path", K_STR, OFF(store.path), 0, 0, LOCALSTATEDIR "/lib/greyrep"},
+    {"store", "map_size", K_SIZE, OFF(store.map_size), 1 << 20, 1ULL << 40, "64M"},
+    {"store", "sync_interval", K_DURATION, OFF(store.sync_interval), 0, 3600, "1s"},
+    {"store", "sweep_interval", K_DURATION, OFF(store.sweep_interval), 1, 86400, "1m"},
+    {"store", "redis", K_STR, OFF(store.redis), 0, 0, "127.0.0.1:6379"},
+    {"store", "redis_password", K_STR, OFF(store.redis_password), 0, 0, ""},
+    {"store", "redis_db", K_UINT, OFF(store.redis_db), 0, 1000, "0"},
+    {"store", "redis_timeout", K_DURATION_MS, OFF(store.redis_timeout_ms), 1, 60000, "500ms"},
+    {"store", "redis_prefix", K_STR, OFF(store.redis_prefix), 0, 0, "greyrep:"},
+    {"greylist", "delay", K_DURATION, OFF(grey.delay), 0, 30 * 86400, "5m"},
+    {"greylist", "retry_window", K_DURATION, OFF(grey.retry_window), 1, 365 * 86400, "2d"},
+    {"greylist", "pass_lifetime", K_DURATION, OFF(grey.pass_lifetime), 1, 3650 * 86400U, "35d"},
+    {"greylist", "ipv4_prefix", K_UINT, OFF(grey.ipv4_prefix), 0, 32, "24"},
+    {"greylist", "ipv6_prefix", K_UINT, OFF(grey.ipv6_prefix), 0, 128, "64"},
+    {"greylist", "auto_whitelist", K_UINT, OFF(grey.auto_whitelist), 0, 1000000, "5"},
+    {"whitelist", "clients", K_STR, OFF(wl_clients), 0, 0, SYSCONFDIR "/greyrep/whitelist_clients"},
+    {"whitelist", "recipients", K_STR, OFF(wl_recipients), 0, 0, SYSCONFDIR "/greyrep/whitelist_recipients"},
+    {"whitelist", "senders", K_STR, OFF(wl_senders), 0, 0, SYSCONFDIR "/greyrep/whitelist_senders"},
+    {"dns", "servers", K_STR, OFF(dns_servers), 0, 0, ""},
+    {"dns", "timeout", K_DURATION_MS, OFF(dns_timeout_ms), 100, 600000, "3s"},
+};
+#define NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
+
+/* cfg_set_uint - store v in a field of 1, 2, 4 or 8 bytes */
+static void cfg_set_uint(void *field, size_t size, uint64_t v)
+{
+    switch (size) {
+    case 8: *(uint64_t *)field = v; break;
+    case 4: *(uint32_t *)field = (uint32_t)v; break;
+    case 2: *(uint16_t *)field = (uint16_t)v; break;
+    default: log_panic("cfg_set_uint: field size %zu", size);
+    }
+}
+
+/* cfg_parse_nets - "a/b, c/d" into a fresh array */
+static const char *cfg_parse_nets(const char *value, struct net_cidr **out, size_t *n)
+{
+    char buf[2048], *save = NULL, *tok;
+    struct net_cidr *nets = NULL;
+    size_t count = 0;
+
+    if (strlen(value) >= sizeof buf)
+        return "list too long";
+    util_strlcpy(buf, value, sizeof buf);
+    for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+        struct net_cidr c;
+        if (net_parse_cidr(tok, &c) < 0) {
+            free(nets);
+            return "not a list of IP addresses or CIDR networks";
+        }
+        nets = realloc(nets, (count + 1) * sizeof *nets);
+        if (nets == NULL)
+            log_fatal("out of memory");
+        nets[count++] = c;
+    }
+    free(*out);
+    *out = nets;
+    *n = count;
+    return NULL;
+}
+
+/* cfg_set - parse value into the field of key k; NULL or why it is bad */
+static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char *value)
+{
+    void *field = (char *)cfg + k->offset;
+    uint64_t v;
+
+    switch (k->kind) {
+    case K_SOCKET:
+        if (strncmp(value, "unix:", 5) != 0 && strncmp(value, "local:", 6) != 0
+            && strncmp(value, "inet:", 5) != 0 && strncmp(value, "inet6:", 6) != 0)
+            return "must start with unix:, inet: or inet6:";
+        /* fall through */
+    case K_STR:
+        if (strlen(value) >= k->size)
+            return "value too long";
+        memcpy(field, value, strlen(value) + 1);
+        return NULL;
+    case K_UINT:
+        if (util_parse_u64(value, k->min, k->max, &v) < 0)
+            return "not a number in range";
+        cfg_set_uint(field, k->size, v);
+        return NULL;
+    case K_DURATION:
+        if (util_parse_duration_ms(value, &v) < 0 || v % 1000 != 0)
+            return "not a duration (like 300, 5m, 2d)";
+        if (v / 1000 < k->min || v / 1000 > k->max)
+            return "duration out of range";
+        cfg_set_uint(field, k->size, v / 1000);
+        return NULL;
+    case K_DURATION_MS:
+        if (util_parse_duration_ms(value, &v) < 0)
+            return "not a duration (like 500ms, 3s)";
+        if (v < k->min || v > k->max)
+            return "duration out of range";
+        cfg_set_uint(field, k->size, v);
+        return NULL;
+    case K_SIZE: {
+        if (cfg_parse_size(value, &v) < 0)
+            return "not a size (like 64M, 1G)";
+        if (v < k->min || v > k->max)
+            return "size out of range";
+        cfg_set_uint(field, k->size, v);
+        return NULL;
+    }
+    case K_MODE: {
+        char *end;
+        errno = 0;
+        unsigned long m = strtoul(value, &end, 8);
+        if (*value < '0' || *value > '7' || *end != '\0' || errno || m > k->max)
+            return "not an octal file mode";
+        *(mode_t *)field = (mode_t)m;
+        return NULL;
+    }
+    case K_ON_ERROR:
+        if (strcmp(value, "accept") == 0)
+            cfg->on_error = ON_ERROR_ACCEPT;
+        else if (strcmp(value, "tempfail") == 0)
+            cfg->on_error = ON_ERROR_TEMPFAIL;
+        else
+            return "must be accept or tempfail";
+        return NULL;
+    case K_BACKEND:
+        if (strcmp(value, "lmdb") == 0)
+            cfg->store.backend = BACKEND_LMDB;
+        else if (strcmp(value, "redis") == 0) {
+#ifdef HAVE_REDIS
+            cfg->store.backend = BACKEND_REDIS;
+#else
+            return "this greyrep was built without Redis support";
+#endif
+        } else
+            return "must be lmdb or redis";
+        return NULL;
+    case K_NETS:
+        return cfg_parse_nets(value, &cfg->trusted, &cfg->ntrusted);
+    }
+    return "internal error";
+}
+
+int cfg_parse_duration(const char *s, unsigned *out)
+{
+    uint64_t ms;
+    if (util_parse_duration_ms(s, &ms) < 0 || ms % 1000 != 0 || ms / 1000 > UINT32_MAX)
+        return -1;
+    *out = (unsigned)(ms / 1000);
+    return 0;
+}
+
+int cfg_parse_size(const char *s, uint64_t *out)
+{
+    char num[32];
+    size_t n = strspn(s, "0123456789");
+    uint64_t v, mult = 1;
+
+    if (n == 0 || n >= sizeof num)
+        return -1;
+    memcpy(num, s, n);
+    num[n] = '\0';
+    if (util_parse_u64(num, 0, 1ULL << 40, &v) < 0)
+        return -1;
+    if (strcmp(s + n, "K") == 0 || strcmp(s + n, "k") == 0)
+        mult = 1ULL << 10;
+    else if (strcmp(s + n, "M") == 0)
+        mult = 1ULL << 20;
+    else if (strcmp(s + n, "G") == 0)
+        mult = 1ULL << 30;
+    else if (s[n] != '\0')
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+struct cfg *cfg_defaults(void)
+{
+    struct cfg *cfg = calloc(1, sizeof *cfg);
+    if (cfg == NULL)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < NKEYS; i++)
+        if (cfg_set(cfg, &cfg_keys[i], cfg_keys[i].def) != NULL)
+            log_panic("bad default for %s.%s", cfg_keys[i].section, cfg_keys[i].name);
+    cfg->refs = 1;
+    cfg->wl = wl_new();
+    return cfg;
+}
+
+void cfg_free(struct cfg *cfg)
+{
+    if (cfg == NULL)
+        return;
+    free(cfg->trusted);
+    wl_free(cfg->wl);
+    free(cfg);
+}
+
+/* cfg_log_report - the default report: to the log */
+static void cfg_log_report(void *arg, const char *line)
+{
+    (void)arg;
+    log_err("%s", line);
+}
+
+struct cfg_state {
+    cfg_report_fn report;
+    void *arg;
+    int bad;
+};
+
+/* cfg_problem - report one FILE:LINE: problem */
+static void cfg_problem(struct cfg_state *st, const char *file, unsigned line,
+                        const char *fmt, const char *a, const char *b)
+{
+    char msg[PATH_MAX + 1024], text[1024];
+    snprintf(text, sizeof text, fmt, a, b);
+    snprintf(msg, sizeof msg, "%s:%u: %s", file, line, text);
+    st->report(st->arg, msg);
+    st->bad = 1;
+}
+
+/* cfg_wl_report - whitelist file problems count against the config */
+static void cfg_wl_report(void *arg, const char *line)
+{
+    struct cfg_state *st = arg;
+    st->report(st->arg, line);
+    st->bad = 1;
+}
+
+/* cfg_load_lists - the whitelist files; a default path may be absent */
+static void cfg_load_lists(struct cfg *cfg, const int explicit[3], struct cfg_state *st)
+{
+    const char *paths[3] = {cfg->wl_clients, cfg->wl_recipients, cfg->wl_senders};
+    const enum wl_type types[3] = {WL_IP, WL_RCPT, WL_SENDER};
+
+    for (int i = 0; i < 3; i++) {
+        if (paths[i][0] == '\0')
+            continue;
+        if (!explicit[i] && access(paths[i], F_OK) != 0)
+            continue;
+        wl_load_file(cfg->wl, i == 0, types[i], paths[i], cfg_wl_report, st);
+    }
+}
+
+struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
+{
+    struct cfg_state st = {report ? report : cfg_log_report, arg, 0};
+    char line[4096], section[64] = "";
+    unsigned lineno = 0;
+    int explicit_lists[3] = {0, 0, 0};
+    struct cfg *cfg;
+    FILE *fp;
+
+    fp = fopen(file, "r");
+    if (fp == NULL) {
+        cfg_problem(&st, file, 0, "cannot open: %s%s", strerror(errno), "");
+        return NULL;
+    }
+    cfg = cfg_defaults();
+    util_strlcpy(cfg->file, file, sizeof cfg->file);
+    while (fgets(line, sizeof line, fp) != NULL) {
+        char *p, *eq, *key, *value;
+        const struct cfg_key *k = NULL;
+        const char *why;
+
+        lineno++;
+        if (strchr(line, '\n') == NULL && !feof(fp)) {
+            int c;
+            cfg_problem(&st, file, lineno, "line too long%s%s", "", "");
+            while ((c = fgetc(fp)) != EOF && c != '\n')
+                ;
+            continue;
+        }
+        if ((p = strchr(line, '#')) != NULL)
+            *p = '\0';
+        p = util_trim(line);
+        if (*p == '\0')
+            continue;
+        if (*p == '[') {
+            char *end = strchr(p, ']');
+            int known = 0;
+            if (end == NULL || end[1] != '\0' || (size_t)(end - p - 1) >= sizeof section) {
+                cfg_problem(&st, file, lineno, "malformed section header%s%s", "", "");
+                section[0] = '\0';
+                continue;
+            }
+            *end = '\0';
+            util_strlcpy(section, util_trim(p + 1), sizeof section);
+            for (size_t i = 0; i < NKEYS; i++)
+                known |= strcmp(cfg_keys[i].section, section) == 0;
+            if (!known) {
+                cfg_problem(&st, file, lineno, "unknown section [%s]%s", section, "");
+                section[0] = '\0';
+            }
+            continue;
+        }
+        if ((eq = strchr(p, '=')) == NULL) {
+            cfg_problem(&st, file, lineno, "expected key = value%s%s", "", "");
+            continue;
+        }
+        *eq = '\0';
+        key = util_trim(p);
+        value = util_trim(eq + 1);
+        if (section[0] == '\0') {
+            cfg_problem(&st, file, lineno, "key %s outside a known section%s", key, "");
+            continue;
+        }
+        for (size_t i = 0; i < NKEYS; i++)
+            if (strcmp(cfg_keys[i].section, section) == 0 && strcmp(cfg_keys[i].name, key) == 0)
+                k = &cfg_keys[i];
+        if (k == NULL) {
+            cfg_problem(&st, file, lineno, "unknown key %s in [%s]", key, section);
+            continue;
+        }
+        if ((why = cfg_set(cfg, k, value)) != NULL) {
+            cfg_problem(&st, file, lineno, "%s: %s", key, why);
+            continue;
+        }
+        if (strcmp(section, "whitelist") == 0)
+            explicit_lists[strcmp(key, "clients") == 0 ? 0 : strcmp(key, "recipients") == 0 ? 1 : 2] = 1;
+    }
+    fclose(fp);
+    if (cfg->grey.delay > cfg->grey.retry_window)
+        cfg_problem(&st, file, lineno, "[greylist] delay is longer than retry_window%s%s", "", "");
+    cfg_load_lists(cfg, explicit_lists, &st);
+    if (cfg->authserv_id[0] == '\0')
+        util_hostname(cfg->authserv_id, sizeof cfg->authserv_id);
+    if (st.bad) {
+        cfg_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+/* The current configuration and its reference counts. */
+static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cfg *cfg_now;
+
+void cfg_install(struct cfg *cfg)
+{
+    struct cfg *old;
+    pthread_mutex_lock(&cfg_lock);
+    old = cfg_now;
+    cfg_now = cfg;
+    pthread_mutex_unlock(&cfg_lock);
+    if (old != NULL)
+        cfg_release(old);
+}
+
+struct cfg *cfg_current(void)
+{
+    struct cfg *cfg;
+    pthread_mutex_lock(&cfg_lock);
+    cfg = cfg_now;
+    if (cfg != NULL)
+        cfg->refs++;
+    pthread_mutex_unlock(&cfg_lock);
+    return cfg;
+}
+
+void cfg_release(struct cfg *cfg)
+{
+    int last;
+    if (cfg == NULL)
+        return;
+    pthread_mutex_lock(&cfg_lock);
+    last = --cfg->refs == 0;
+    pthread_mutex_unlock(&cfg_lock);
+    if (last)
+        cfg_free(cfg);
+}

@@ -1,0 +1,105 @@
+/*
+ * NAME
+ *   config - greyrep.conf: parse, validate, reference-count, reload
+ * DESCRIPTION
+ *   cfg_load() reads an INI file into a new struct cfg and loads the
+ *   whitelist files it names.  Every problem is reported as "FILE:LINE:
+ *   message" through the report callback, and all problems are reported,
+ *   not just the first.  An unknown section or key is an error.
+ *
+ *   The daemon holds the current configuration in one global reference
+ *   (cfg_current / cfg_swap).  A connection takes a reference at connect
+ *   and drops it at close, so a reload on SIGUSR1 never changes the rules
+ *   under a message that is being decided.
+ * THREADS
+ *   cfg_current(), cfg_swap() and cfg_release() are thread-safe; a struct
+ *   cfg is read-only once loaded.
+ */
+#ifndef GREYREP_CONFIG_H
+#define GREYREP_CONFIG_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "netaddr.h"
+
+#define CFG_DEFAULT_FILE SYSCONFDIR "/greyrep/greyrep.conf"
+
+enum cfg_on_error { ON_ERROR_ACCEPT, ON_ERROR_TEMPFAIL };
+enum cfg_backend { BACKEND_LMDB, BACKEND_REDIS };
+
+struct cfg_store {
+    enum cfg_backend backend;
+    char path[PATH_MAX];          /* LMDB environment directory */
+    uint64_t map_size;            /* initial LMDB map size; grows when full */
+    unsigned sync_interval;       /* s between fsyncs; 0 = at every commit */
+    unsigned sweep_interval;      /* s between expiry sweeps */
+    char redis[256];              /* host:port, [v6]:port or unix:/path */
+    char redis_password[128];
+    int redis_db;
+    unsigned redis_timeout_ms;
+    char redis_prefix[64];
+};
+
+struct cfg_greylist {
+    unsigned delay;               /* seconds */
+    unsigned retry_window;
+    unsigned pass_lifetime;
+    unsigned ipv4_prefix;
+    unsigned ipv6_prefix;
+    unsigned auto_whitelist;      /* passes before a client is whitelisted; 0 = off */
+};
+
+struct wl;
+
+struct cfg {
+    char file[PATH_MAX];
+    /* [milter] */
+    char socket[PATH_MAX + 16];
+    char user[64];
+    char socket_group[64];
+    mode_t socket_mode;
+    char pidfile[PATH_MAX];
+    enum cfg_on_error on_error;
+    char authserv_id[256];
+    struct net_cidr *trusted;     /* trusted_networks */
+    size_t ntrusted;
+    /* [store] */
+    struct cfg_store store;
+    /* [greylist] */
+    struct cfg_greylist grey;
+    /* [whitelist] */
+    char wl_clients[PATH_MAX];
+    char wl_recipients[PATH_MAX];
+    char wl_senders[PATH_MAX];
+    struct wl *wl;                /* the static lists, loaded from the files */
+    /* [dns] */
+    char dns_servers[512];
+    unsigned dns_timeout_ms;
+
+    int refs;                     /* guarded by the config lock */
+};
+
+/* cfg_report_fn - one problem, already formatted as "FILE:LINE: message" */
+typedef void (*cfg_report_fn)(void *arg, const char *line);
+
+/* cfg_load - read file (and its whitelist files); NULL if any problem was
+ * reported.  report may be NULL (problems then go to log_err). */
+struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg);
+/* cfg_defaults - a configuration with every default, no file */
+struct cfg *cfg_defaults(void);
+void cfg_free(struct cfg *cfg);
+
+/* cfg_install - make cfg the current one (the old one is released) */
+void cfg_install(struct cfg *cfg);
+/* cfg_current - a new reference to the current configuration */
+struct cfg *cfg_current(void);
+/* cfg_release - drop a reference taken with cfg_current() */
+void cfg_release(struct cfg *cfg);
+
+/* Value parsers, shared with greyrepctl; 0 on success, -1 on a bad value. */
+int cfg_parse_duration(const char *s, unsigned *out);
+int cfg_parse_size(const char *s, uint64_t *out);
+
+#endif

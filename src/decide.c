@@ -1,0 +1,272 @@
+/*
+ * decide.c - facts + store + policy; see decide.h
+ */
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "decide.h"
+#include "greylist.h"
+#include "log.h"
+#include "record.h"
+#include "util.h"
+#include "whitelist.h"
+
+#define ADMIN_STAMP_KEY "v|whitelist"
+
+/* The mirror of the admin whitelist, shared by all threads. */
+static pthread_rwlock_t admin_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct wl *admin_wl;
+static unsigned char admin_stamp[16];
+static size_t admin_stamp_len = (size_t)-1;
+
+static uint64_t n_accepted, n_tempfailed, n_errors;
+
+void decide_note(enum verdict_action a, int error)
+{
+    if (error)
+        __atomic_add_fetch(&n_errors, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(a == V_ACCEPT ? &n_accepted : &n_tempfailed, 1, __ATOMIC_RELAXED);
+}
+
+void decide_counters(struct decide_counters *out)
+{
+    out->accepted = __atomic_load_n(&n_accepted, __ATOMIC_RELAXED);
+    out->tempfailed = __atomic_load_n(&n_tempfailed, __ATOMIC_RELAXED);
+    out->errors = __atomic_load_n(&n_errors, __ATOMIC_RELAXED);
+}
+
+void decide_reset(void)
+{
+    pthread_rwlock_wrlock(&admin_lock);
+    wl_free(admin_wl);
+    admin_wl = NULL;
+    admin_stamp_len = (size_t)-1;
+    pthread_rwlock_unlock(&admin_lock);
+}
+
+int decide_admin_bump(struct store *st)
+{
+    unsigned char stamp[16];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    /* time plus a random-ish part: two bumps in one nanosecond still differ */
+    uint64_t a = (uint64_t)ts.tv_sec, b = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32)
+                                         ^ util_hash64(&ts, sizeof ts);
+    memcpy(stamp, &a, 8);
+    memcpy(stamp + 8, &b, 8);
+    return store_put(st, ADMIN_STAMP_KEY, stamp, sizeof stamp, 0);
+}
+
+/* admin_load_one - one "w|TYPE|VALUE" record into the mirror */
+static int admin_load_one(void *arg, const char *key, size_t klen, const void *val,
+                          size_t vlen, time_t expires)
+{
+    struct wl *wl = arg;
+    char buf[STORE_MAX_KEY], *type, *value;
+    enum wl_type t;
+    const char *why;
+
+    (void)val;
+    (void)vlen;
+    if (klen >= sizeof buf)
+        return 0;
+    memcpy(buf, key, klen);
+    buf[klen] = '\0';
+    type = buf + 2;
+    if ((value = strchr(type, '|')) == NULL)
+        return 0;
+    *value++ = '\0';
+    if (wl_parse_type(type, &t) < 0 || wl_add(wl, t, value, expires, &why) < 0)
+        log_warn("store: ignoring bad whitelist record %s", buf);
+    return 0;
+}
+
+/* admin_refresh - reload the mirror if the stamp changed; -1 on store error */
+static int admin_refresh(struct store *st, time_t now)
+{
+    unsigned char stamp[16];
+    size_t len = sizeof stamp;
+    struct wl *fresh;
+    int rc = store_get(st, ADMIN_STAMP_KEY, stamp, &len, NULL, now);
+
+    if (rc == STORE_ERROR)
+        return -1;
+    if (rc == STORE_NOTFOUND)
+        len = 0;
+    pthread_rwlock_rdlock(&admin_lock);
+    int same = admin_stamp_len == len && memcmp(admin_stamp, stamp, len) == 0;
+    pthread_rwlock_unlock(&admin_lock);
+    if (same)
+        return 0;
+    fresh = wl_new();
+    if (store_iterate(st, "w|", now, admin_load_one, fresh) != STORE_OK) {
+        wl_free(fresh);
+        return -1;
+    }
+    pthread_rwlock_wrlock(&admin_lock);
+    wl_free(admin_wl);
+    admin_wl = fresh;
+    memcpy(admin_stamp, stamp, len);
+    admin_stamp_len = len;
+    pthread_rwlock_unlock(&admin_lock);
+    return 0;
+}
+
+/* explainf - append one line to the explanation, if wanted */
+static void explainf(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t used;
+    va_list ap;
+    if (buf == NULL)
+        return;
+    used = strlen(buf);
+    if (used + 1 >= len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, len - used, fmt, ap);
+    va_end(ap);
+    used = strlen(buf);
+    if (used + 1 < len) {
+        buf[used] = '\n';
+        buf[used + 1] = '\0';
+    }
+}
+
+void decide_triplet_key(const struct cfg *cfg, const struct net_addr *client,
+                        const struct env_addr *sender, const struct env_addr *rcpt,
+                        char *key, size_t len)
+{
+    char net[NET_STRLEN], s[GREY_PART_MAX + 1], r[GREY_PART_MAX + 1];
+    struct net_cidr c;
+
+    grey_client_net(&cfg->grey, client, &c);
+    net_format_cidr(&c, net, sizeof net);
+    grey_normalise_sender(sender, s, sizeof s);
+    grey_normalise_rcpt(rcpt, r, sizeof r);
+    snprintf(key, len, "t|%s|%s|%s", net, s, r);
+}
+
+void decide_client_key(const struct net_addr *client, char *key, size_t len)
+{
+    char a[NET_STRLEN];
+    snprintf(key, len, "c|%s", net_format(client, a, sizeof a));
+}
+
+struct decide_run {
+    const struct cfg *cfg;
+    time_t now;
+    int dry_run;
+    struct verdict v;
+};
+
+/* decide_update - the store_update callback: the pure policy, nothing else */
+static int decide_update(void *arg, struct store_rec *rec, size_t n)
+{
+    struct decide_run *d = arg;
+    (void)n;
+    policy_records(&d->cfg->grey, rec, d->now, &d->v);
+    return d->dry_run ? -1 : 0;
+}
+
+/* decide_error - no decision possible: the configured on_error answer */
+static void decide_error(const struct cfg *cfg, struct verdict *v, const char *what)
+{
+    memset(v, 0, sizeof *v);
+    v->reason = R_ERROR;
+    v->action = cfg->on_error == ON_ERROR_ACCEPT ? V_ACCEPT : V_TEMPFAIL;
+    snprintf(v->why, sizeof v->why, "%s: on_error %s", what,
+             cfg->on_error == ON_ERROR_ACCEPT ? "accept" : "tempfail");
+}
+
+/* decide_whitelisted - static lists first, then the admin mirror */
+static int decide_whitelisted(const struct cfg *cfg, const struct decide_input *in,
+                              time_t now, char *what, size_t len)
+{
+    int hit = 0;
+    const struct wl *lists[2];
+
+    pthread_rwlock_rdlock(&admin_lock);
+    lists[0] = cfg->wl;
+    lists[1] = admin_wl;
+    for (int i = 0; i < 2 && !hit; i++) {
+        if (lists[i] == NULL)
+            continue;
+        hit = wl_match_client(lists[i], in->client, in->verified_host, now, what, len)
+              || wl_match_sender(lists[i], in->sender, now, what, len)
+              || wl_match_rcpt(lists[i], in->rcpt, now, what, len);
+        if (hit && i == 1) {
+            size_t l = strlen(what);
+            snprintf(what + l, len - l, " (admin)");
+        }
+    }
+    pthread_rwlock_unlock(&admin_lock);
+    return hit;
+}
+
+void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_input *in,
+                 time_t now, int dry_run, struct verdict *v, char *explain,
+                 size_t explain_len)
+{
+    struct policy_facts f = {0, in->authenticated, NULL};
+    char what[WL_VALUE_MAX + 32], ckey[NET_STRLEN + 4], tkey[STORE_MAX_KEY];
+    char addr[NET_STRLEN];
+    struct store_rec rec[2];
+    struct decide_run d;
+
+    if (explain)
+        explain[0] = '\0';
+    if (in->client == NULL) {
+        f.trusted = 1;
+        explainf(explain, explain_len, "client: not an IP connection (local)");
+    } else {
+        net_format(in->client, addr, sizeof addr);
+        for (size_t i = 0; i < cfg->ntrusted; i++)
+            f.trusted |= net_cidr_match(&cfg->trusted[i], in->client);
+        explainf(explain, explain_len, "client %s: %s", addr,
+                 f.trusted ? "in trusted_networks" : "not in trusted_networks");
+    }
+    explainf(explain, explain_len, "authentication: %s",
+             in->authenticated ? "authenticated session" : "none");
+    if (!f.trusted && !f.authenticated) {
+        if (st != NULL && admin_refresh(st, now) < 0) {
+            decide_error(cfg, v, "store failure reading the admin whitelist");
+            explainf(explain, explain_len, "%s", v->why);
+            return;
+        }
+        if (decide_whitelisted(cfg, in, now, what, sizeof what))
+            f.whitelisted = what;
+        explainf(explain, explain_len, "whitelist: %s", f.whitelisted ? what : "no entry matches");
+    }
+    if (policy_static(&f, v)) {
+        explainf(explain, explain_len, "verdict: %s", v->why);
+        return;
+    }
+    if (st == NULL) {
+        decide_error(cfg, v, "no store");
+        return;
+    }
+    decide_triplet_key(cfg, in->client, in->sender, in->rcpt, tkey, sizeof tkey);
+    decide_client_key(in->client, ckey, sizeof ckey);
+    memset(rec, 0, sizeof rec);
+    rec[0].key = tkey;
+    rec[1].key = ckey;
+    memset(&d, 0, sizeof d);
+    d.cfg = cfg;
+    d.now = now;
+    d.dry_run = dry_run;
+    if (store_update(st, rec, 2, now, decide_update, &d) != STORE_OK) {
+        decide_error(cfg, v, "store failure");
+        explainf(explain, explain_len, "%s", v->why);
+        return;
+    }
+    *v = d.v;
+    if (v->bad_record)
+        log_warn("store: a record for %s did not decode; treated as absent", tkey);
+    explainf(explain, explain_len, "triplet %s: %s", tkey + 2, v->why);
+}

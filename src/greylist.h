@@ -1,0 +1,70 @@
+/*
+ * NAME
+ *   greylist - triplet keys, sender normalisation, the triplet state machine
+ * DESCRIPTION
+ *   grey_normalise_sender() maps the many envelope senders one real sender
+ *   uses for one message (BATV tags, SRS rewrites, +extensions, VERP and
+ *   other per-message numbers) onto one stable text, so that its retry finds
+ *   the record of its first attempt.  grey_key_part() escapes any text for
+ *   use inside a store key.
+ *
+ *   grey_step() is the state machine of one triplet: pure, with the time
+ *   passed in, so every transition is tested with an injected clock.
+ * THREADS
+ *   Pure functions.
+ */
+#ifndef GREYREP_GREYLIST_H
+#define GREYREP_GREYLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "envaddr.h"
+#include "netaddr.h"
+#include "record.h"
+
+#define GREY_PART_MAX 600  /* longest escaped sender or recipient text */
+
+struct cfg_greylist;
+
+/* grey_normalise_sender - stable, escaped text of a MAIL FROM path */
+void grey_normalise_sender(const struct env_addr *addr, char *out, size_t len);
+/* grey_normalise_rcpt - stable, escaped text of a RCPT TO path */
+void grey_normalise_rcpt(const struct env_addr *addr, char *out, size_t len);
+/* grey_key_part - escape bytes outside printable ASCII, '%' and '|' as %XX;
+ * text longer than GREY_PART_MAX is cut and suffixed with #HASH */
+void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
+                   char *out, size_t len);
+/* grey_client_net - the client address masked to the configured prefix */
+void grey_client_net(const struct cfg_greylist *g, const struct net_addr *client,
+                     struct net_cidr *out);
+
+enum grey_state {
+    GREY_NEW,       /* first sight (or start over): tempfail */
+    GREY_EARLY,     /* retry before delay: tempfail */
+    GREY_PASSED,    /* first proper retry: pass, message delayed */
+    GREY_KNOWN      /* a passed triplet seen again: pass */
+};
+
+struct grey_outcome {
+    enum grey_state state;
+    unsigned remaining;   /* GREY_NEW / GREY_EARLY: seconds to wait */
+    unsigned delayed;     /* GREY_PASSED: seconds since first sight */
+};
+
+/* grey_step - advance one triplet at time now.  *found says whether a live
+ * record exists; the record is updated in place and its new expiry stored
+ * in *expires.  Returns the outcome. */
+struct grey_outcome grey_step(const struct cfg_greylist *g, int found,
+                              struct rec_triplet *t, time_t now, time_t *expires);
+
+/* grey_client_step - count a pass for the client auto-whitelist, at most
+ * once an hour; returns the client record's new expiry */
+time_t grey_client_count(const struct cfg_greylist *g, int found,
+                         struct rec_client *c, time_t now);
+/* grey_client_listed - is this client auto-whitelisted at time now? */
+int grey_client_listed(const struct cfg_greylist *g, int found,
+                       const struct rec_client *c, time_t now);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * milter.c - libmilter callbacks; see milter.h
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "decide.h"
+#include "envaddr.h"
+#include "log.h"
+#include "milter.h"
+#include "netaddr.h"
+#include "util.h"
+
+#define HOST_MAX 256
+
+struct conn {
+    struct cfg *cfg;            /* a reference for the whole connection */
+    int ip;                     /* client is an IP address */
+    struct net_addr client;
+    char addr[NET_STRLEN];      /* client address text, for logs */
+    char host[HOST_MAX];        /* MTA-verified host name, or "" */
+    char helo[HOST_MAX];
+    char qid[32];
+    /* per message */
+    struct env_addr sender;
+    int authenticated;
+    int delayed;                /* a recipient passed after a delay */
+    unsigned delayed_by;
+};
+
+static struct store *milter_store;
+static char milter_host[HOST_MAX];
+
+void milter_init(struct store *st)
+{
+    milter_store = st;
+    util_hostname(milter_host, sizeof milter_host);
+}
+
+/* conn_of - the context, or NULL (a callback out of order: bad peer) */
+static struct conn *conn_of(SMFICTX *ctx)
+{
+    return smfi_getpriv(ctx);
+}
+
+/* macro - a macro's value, or "" */
+static const char *macro(SMFICTX *ctx, const char *name)
+{
+    const char *v = smfi_getsymval(ctx, (char *)name);
+    return v ? v : "";
+}
+
+/* note_qid - remember the queue id once the MTA has one */
+static void note_qid(SMFICTX *ctx, struct conn *c)
+{
+    const char *q = macro(ctx, "i");
+    if (*q != '\0')
+        util_strlcpy(c->qid, q, sizeof c->qid);
+}
+
+/* safe - a printable, bounded rendering of peer text for log lines */
+static const char *safe(const char *s, char *buf, size_t len)
+{
+    size_t o = 0;
+    for (; s && *s && o + 5 < len; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20 || ch >= 0x7f)
+            o += (size_t)snprintf(buf + o, len - o, "\\x%02x", ch);
+        else
+            buf[o++] = (char)ch;
+    }
+    if (s && *s)
+        o += (size_t)snprintf(buf + o, len - o, "...");
+    buf[o] = '\0';
+    return buf;
+}
+
+static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    char buf[300];
+
+    if (c == NULL) {
+        log_err("out of memory at connect");
+        return SMFIS_TEMPFAIL;
+    }
+    c->cfg = cfg_current();
+    c->ip = sa != NULL && net_from_sockaddr(sa, &c->client) == 0;
+    if (c->ip) {
+        net_format(&c->client, c->addr, sizeof c->addr);
+    } else {
+        util_strlcpy(c->addr, "local", sizeof c->addr);
+        log_info("client=%s host=%s: not an IP connection, treated as local",
+                 c->addr, safe(hostname, buf, sizeof buf));
+    }
+    /* Postfix passes its forward-confirmed name or "unknown"; Sendmail says
+     * whether its name was confirmed in {client_resolve}. */
+    if (hostname != NULL && hostname[0] != '[' && strcmp(hostname, "unknown") != 0
+        && strlen(hostname) < sizeof c->host) {
+        const char *resolve = smfi_getsymval(ctx, (char *)"{client_resolve}");
+        if (resolve == NULL || strcmp(resolve, "OK") == 0)
+            util_strlcpy(c->host, hostname, sizeof c->host);
+    }
+    smfi_setpriv(ctx, c);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat on_helo(SMFICTX *ctx, char *helo)
+{
+    struct conn *c = conn_of(ctx);
+    char buf[80];
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    if (helo == NULL || *helo == '\0')
+        log_warn("client=%s: empty HELO", c->addr);
+    else if (strlen(helo) >= sizeof c->helo)
+        log_warn("client=%s: HELO of %zu bytes cut: %s", c->addr, strlen(helo),
+                 safe(helo, buf, sizeof buf));
+    util_strlcpy(c->helo, helo ? helo : "", sizeof c->helo);
+    return SMFIS_CONTINUE;
+}
+
+/* warn_address - one log line about a malformed or oversized address */
+static void warn_address(struct conn *c, const char *what, const char *arg,
+                         const struct env_addr *a)
+{
+    char buf[120];
+    if (a->flags & ENV_MALFORMED)
+        log_warn("client=%s qid=%s: malformed %s (%s): %s", c->addr, c->qid[0] ? c->qid : "-",
+                 what, a->why, safe(arg, buf, sizeof buf));
+    else if (a->flags & ENV_OVERSIZED)
+        log_warn("client=%s qid=%s: oversized %s (%zu bytes): %s", c->addr,
+                 c->qid[0] ? c->qid : "-", what, strlen(arg), safe(arg, buf, sizeof buf));
+}
+
+static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct conn *c = conn_of(ctx);
+    const char *arg = argv && argv[0] ? argv[0] : "";
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    c->delayed = 0;
+    c->delayed_by = 0;
+    c->qid[0] = '\0';
+    note_qid(ctx, c);
+    env_parse(arg, &c->sender);
+    warn_address(c, "sender", arg, &c->sender);
+    c->authenticated = *macro(ctx, "{auth_authen}") != '\0';
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct conn *c = conn_of(ctx);
+    const char *arg = argv && argv[0] ? argv[0] : "";
+    struct env_addr rcpt;
+    struct decide_input in;
+    struct verdict v;
+    char s[120], r[120], text[160];
+
+    if (c == NULL) {
+        struct cfg *cfg = cfg_current();
+        int accept = cfg == NULL || cfg->on_error == ON_ERROR_ACCEPT;
+        cfg_release(cfg);
+        log_warn("RCPT without a connection context: on_error %s",
+                 accept ? "accept" : "tempfail");
+        return accept ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+    }
+    note_qid(ctx, c);
+    env_parse(arg, &rcpt);
+    warn_address(c, "recipient", arg, &rcpt);
+    in.client = c->ip ? &c->client : NULL;
+    in.verified_host = c->host[0] ? c->host : NULL;
+    in.authenticated = c->authenticated;
+    in.sender = &c->sender;
+    in.rcpt = &rcpt;
+    decide_rcpt(c->cfg, milter_store, &in, util_now(), 0, &v, NULL, 0);
+    decide_note(v.action, v.reason == R_ERROR);
+    log_info("client=%s qid=%s from=<%s> to=<%s>: %s (%s: %s)", c->addr,
+             c->qid[0] ? c->qid : "-",
+             safe(c->sender.flags & ENV_NULL ? "" : c->sender.local, s, 60),
+             safe(arg, r, sizeof r), v.action == V_ACCEPT ? "accept" : "tempfail",
+             policy_reason_name(v.reason), v.why);
+    if (v.action == V_ACCEPT) {
+        if (v.reason == R_GREY_PASSED && v.delayed >= c->delayed_by) {
+            c->delayed = 1;
+            c->delayed_by = v.delayed;
+        }
+        return SMFIS_CONTINUE;
+    }
+    if (v.reason == R_ERROR) {
+        smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
+    } else {
+        snprintf(text, sizeof text, "Greylisted, please try again in %u seconds",
+                 v.remaining);
+        smfi_setreply(ctx, "451", "4.7.1", text);
+    }
+    return SMFIS_TEMPFAIL;
+}
+
+static sfsistat on_eom(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+    char value[512], date[64];
+
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    note_qid(ctx, c);
+    if (c->delayed) {
+        snprintf(value, sizeof value, "delayed %u seconds by greyrep-%s at %s; %s",
+                 c->delayed_by, PACKAGE_VERSION, milter_host,
+                 util_rfc5322_time(util_now(), date, sizeof date));
+        if (smfi_addheader(ctx, "X-Greylist", value) != MI_SUCCESS)
+            log_warn("client=%s qid=%s: could not add X-Greylist", c->addr,
+                     c->qid[0] ? c->qid : "-");
+    }
+    c->delayed = 0;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat on_abort(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+    if (c != NULL)
+        c->delayed = 0;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat on_close(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+    if (c != NULL) {
+        smfi_setpriv(ctx, NULL);
+        cfg_release(c->cfg);
+        free(c);
+    }
+    return SMFIS_CONTINUE;
+}
+
+struct smfiDesc milter_desc = {
+    .xxfi_name = "greyrep",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS,
+    .xxfi_connect = on_connect,
+    .xxfi_helo = on_helo,
+    .xxfi_envfrom = on_envfrom,
+    .xxfi_envrcpt = on_envrcpt,
+    .xxfi_eom = on_eom,
+    .xxfi_abort = on_abort,
+    .xxfi_close = on_close,
+};

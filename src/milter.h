@@ -1,0 +1,29 @@
+/*
+ * NAME
+ *   milter - libmilter callbacks: collect facts, ask decide, answer
+ * DESCRIPTION
+ *   Only translation lives here: the connection context (smfi_setpriv)
+ *   gathers the client address, the verified host name, HELO, sender and
+ *   authentication; each RCPT is handed to decide_rcpt(); a verdict becomes
+ *   SMFIS_CONTINUE or smfi_setreply(451 4.7.1) + SMFIS_TEMPFAIL; at end of
+ *   message a delayed message gets its X-Greylist header.
+ *
+ *   Greylisting keys on the RCPT argument and the connect socket address,
+ *   never on MTA macros, which differ between Postfix and Sendmail.
+ * THREADS
+ *   libmilter runs one connection's callbacks on different worker threads;
+ *   all connection state lives in the context.
+ */
+#ifndef GREYREP_MILTER_H
+#define GREYREP_MILTER_H
+
+#include <libmilter/mfapi.h>
+
+#include "store.h"
+
+extern struct smfiDesc milter_desc;
+
+/* milter_init - the store every connection uses, and this host's name */
+void milter_init(struct store *st);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * NAME
+ *   policy - the verdict for one recipient, from facts, records and the time
+ * DESCRIPTION
+ *   Pure: no I/O, no clock.  decide.c gathers the facts (trusted network,
+ *   authentication, whitelist matches) and the stored records, and calls
+ *   policy_static() and then policy_records() inside the store's atomic
+ *   update; what policy_records() writes back is what the store commits.
+ * THREADS
+ *   Pure functions.
+ */
+#ifndef GREYREP_POLICY_H
+#define GREYREP_POLICY_H
+
+#include <time.h>
+
+#include "greylist.h"
+#include "store.h"
+
+enum verdict_action { V_ACCEPT, V_TEMPFAIL };
+
+enum verdict_reason {
+    R_TRUSTED,      /* client in trusted_networks, or not an IP client */
+    R_AUTH,         /* SMTP-authenticated session */
+    R_WHITELIST,    /* a static or admin whitelist entry */
+    R_AUTO,         /* client auto-whitelisted */
+    R_GREY_NEW,
+    R_GREY_EARLY,
+    R_GREY_PASSED,
+    R_GREY_KNOWN,
+    R_ERROR         /* no decision possible: on_error */
+};
+
+struct verdict {
+    enum verdict_action action;
+    enum verdict_reason reason;
+    unsigned remaining;   /* seconds to wait, for tempfail */
+    unsigned delayed;     /* R_GREY_PASSED: seconds the message was delayed */
+    int bad_record;       /* a stored record did not decode (treated as absent) */
+    char why[320];        /* one line for logs and greyrepctl check */
+};
+
+struct policy_facts {
+    int trusted;
+    int authenticated;
+    const char *whitelisted;    /* description of the matching entry, or NULL */
+};
+
+/* policy_static - decide from facts alone; 1 if decided (no store needed) */
+int policy_static(const struct policy_facts *f, struct verdict *v);
+
+/* policy_records - the greylist decision; rec[0] is the triplet record and
+ * rec[1] the client record.  Fills v and sets the records' actions. */
+void policy_records(const struct cfg_greylist *g, struct store_rec *rec, time_t now,
+                    struct verdict *v);
+
+/* policy_reason_name - short stable name for logs and JSON */
+const char *policy_reason_name(enum verdict_reason r);
+
+#endif

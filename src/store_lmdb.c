@@ -1,0 +1,533 @@
+/*
+ * NAME
+ *   store_lmdb - the embedded LMDB backend of store.h
+ * DESCRIPTION
+ *   One environment, one unnamed database.  A value on disk is an 8-byte
+ *   big-endian expiry followed by the record.  Rules that LMDB imposes and
+ *   this file keeps:
+ *   - MDB_NOTLS, and no transaction outlives one call of this file;
+ *   - the map is grown in place when a write hits MDB_MAP_FULL: the write
+ *     is aborted, the map doubled while no transaction of this process is
+ *     active (the resize lock), and the write retried; MDB_MAP_RESIZED
+ *     (another process grew it) is answered with mdb_env_set_mapsize(0);
+ *   - expired records are deleted in small transactions (at most
+ *     SWEEP_BATCH deletions or SWEEP_SCAN records looked at), so a decision
+ *     never waits long behind the sweeper;
+ *   - stale reader slots are cleared in store_maintain().
+ * DURABILITY
+ *   With sync_interval > 0 the environment is opened MDB_NOSYNC: a commit
+ *   has reached the OS page cache when it returns, so a killed process
+ *   (kill -9) loses nothing committed; the data file is flushed every
+ *   sync_interval, so an OS crash loses at most that much.  With
+ *   sync_interval = 0 every commit is flushed.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "log.h"
+#include "store_impl.h"
+#include "util.h"
+
+#define SWEEP_BATCH 500
+#define SWEEP_SCAN 5000
+#define MAX_GROW_TRIES 8
+
+struct store_lmdb {
+    struct store base;
+    MDB_env *env;
+    MDB_dbi dbi;
+    pthread_rwlock_t resize;   /* transactions read-lock, a resize write-locks */
+    pthread_mutex_t sync_lock;
+    unsigned sync_interval;
+    time_t last_sync;
+    char path[PATH_MAX];
+};
+
+#define LM(st) ((struct store_lmdb *)(void *)(st))
+
+/* put_exp/get_exp - the expiry prefix of a stored value */
+static void put_exp(unsigned char *p, time_t t)
+{
+    uint64_t v = (uint64_t)t;
+    for (int i = 7; i >= 0; i--)
+        *p++ = (unsigned char)(v >> (i * 8));
+}
+
+static time_t get_exp(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return (time_t)v;
+}
+
+/* live - does a stored value decode and is it unexpired at now? */
+static int live(const MDB_val *v, time_t now)
+{
+    if (v->mv_size < 8)
+        return 0;
+    time_t e = get_exp(v->mv_data);
+    return e == 0 || e > now;
+}
+
+/* lm_begin - begin a transaction under the resize read lock */
+static int lm_begin(struct store_lmdb *lm, unsigned flags, MDB_txn **txn)
+{
+    for (;;) {
+        int rc;
+        pthread_rwlock_rdlock(&lm->resize);
+        rc = mdb_txn_begin(lm->env, NULL, flags, txn);
+        if (rc == 0)
+            return 0;
+        pthread_rwlock_unlock(&lm->resize);
+        if (rc != MDB_MAP_RESIZED) {
+            log_err("store: mdb_txn_begin: %s", mdb_strerror(rc));
+            return rc;
+        }
+        /* another process grew the map: adopt its size */
+        pthread_rwlock_wrlock(&lm->resize);
+        rc = mdb_env_set_mapsize(lm->env, 0);
+        pthread_rwlock_unlock(&lm->resize);
+        if (rc != 0) {
+            log_err("store: mdb_env_set_mapsize: %s", mdb_strerror(rc));
+            return rc;
+        }
+    }
+}
+
+/* lm_end - commit (or abort) and drop the resize lock */
+static int lm_end(struct store_lmdb *lm, MDB_txn *txn, int commit)
+{
+    int rc = 0;
+    if (commit)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    pthread_rwlock_unlock(&lm->resize);
+    return rc;
+}
+
+/* lm_grow - double the map unless another thread already did */
+static int lm_grow(struct store_lmdb *lm, size_t seen)
+{
+    MDB_envinfo info;
+    int rc = 0;
+
+    pthread_rwlock_wrlock(&lm->resize);
+    mdb_env_info(lm->env, &info);
+    if (info.me_mapsize == seen) {
+        rc = mdb_env_set_mapsize(lm->env, seen * 2);
+        if (rc == 0)
+            log_info("store: LMDB map grown to %zu MB", seen * 2 >> 20);
+        else
+            log_err("store: cannot grow the LMDB map: %s", mdb_strerror(rc));
+    }
+    pthread_rwlock_unlock(&lm->resize);
+    return rc;
+}
+
+static size_t lm_mapsize(struct store_lmdb *lm)
+{
+    MDB_envinfo info;
+    mdb_env_info(lm->env, &info);
+    return info.me_mapsize;
+}
+
+/* lm_sync_now - flush when every commit must be durable */
+static void lm_sync_now(struct store_lmdb *lm)
+{
+    if (lm->sync_interval == 0)
+        mdb_env_sync(lm->env, 1);
+}
+
+typedef int (*lm_write_fn)(struct store_lmdb *, MDB_txn *, void *);
+
+/* lm_write - run fn in a write transaction; grow the map and retry when full.
+ * fn returns 0 to commit, 1 to abort quietly, or an LMDB error. */
+static int lm_write(struct store_lmdb *lm, const char *what, lm_write_fn fn, void *arg)
+{
+    for (int tries = 0; tries < MAX_GROW_TRIES; tries++) {
+        MDB_txn *txn;
+        size_t size = lm_mapsize(lm);
+        int rc = lm_begin(lm, 0, &txn);
+        if (rc != 0)
+            return STORE_ERROR;
+        rc = fn(lm, txn, arg);
+        if (rc == 1) {
+            lm_end(lm, txn, 0);
+            return STORE_OK;
+        }
+        if (rc == 0)
+            rc = lm_end(lm, txn, 1);
+        else
+            lm_end(lm, txn, 0);
+        if (rc == 0) {
+            lm_sync_now(lm);
+            return STORE_OK;
+        }
+        if (rc != MDB_MAP_FULL) {
+            log_err("store: %s: %s", what, mdb_strerror(rc));
+            return STORE_ERROR;
+        }
+        if (lm_grow(lm, size) != 0)
+            return STORE_ERROR;
+    }
+    log_err("store: %s: map still full after growing", what);
+    return STORE_ERROR;
+}
+
+static void lm_close(struct store *st)
+{
+    struct store_lmdb *lm = LM(st);
+    mdb_env_sync(lm->env, 1);
+    mdb_env_close(lm->env);
+    pthread_rwlock_destroy(&lm->resize);
+    pthread_mutex_destroy(&lm->sync_lock);
+    free(lm);
+}
+
+static int lm_get(struct store *st, const char *key, void *val, size_t *vlen,
+                  time_t *expires, time_t now)
+{
+    struct store_lmdb *lm = LM(st);
+    MDB_txn *txn;
+    MDB_val k = {strlen(key), (void *)key}, v;
+    int rc, ret;
+
+    if (lm_begin(lm, MDB_RDONLY, &txn) != 0)
+        return STORE_ERROR;
+    rc = mdb_get(txn, lm->dbi, &k, &v);
+    if (rc == MDB_NOTFOUND || (rc == 0 && !live(&v, now))) {
+        ret = STORE_NOTFOUND;
+    } else if (rc != 0) {
+        log_err("store: mdb_get: %s", mdb_strerror(rc));
+        ret = STORE_ERROR;
+    } else {
+        size_t n = v.mv_size - 8;
+        if (n > *vlen)
+            n = *vlen;
+        memcpy(val, (unsigned char *)v.mv_data + 8, n);
+        *vlen = n;
+        if (expires)
+            *expires = get_exp(v.mv_data);
+        ret = STORE_OK;
+    }
+    lm_end(lm, txn, 0);
+    return ret;
+}
+
+struct lm_put_arg {
+    const char *key;
+    const void *val;
+    size_t vlen;
+    time_t expires;
+};
+
+/* lm_put_one - write one record inside a transaction */
+static int lm_put_one(struct store_lmdb *lm, MDB_txn *txn, const char *key,
+                      const void *val, size_t vlen, time_t expires)
+{
+    unsigned char buf[8 + STORE_MAX_VALUE];
+    MDB_val k = {strlen(key), (void *)key}, v = {vlen + 8, buf};
+    put_exp(buf, expires);
+    memcpy(buf + 8, val, vlen);
+    return mdb_put(txn, lm->dbi, &k, &v, 0);
+}
+
+static int lm_put_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
+{
+    struct lm_put_arg *a = arg;
+    return lm_put_one(lm, txn, a->key, a->val, a->vlen, a->expires);
+}
+
+static int lm_put(struct store *st, const char *key, const void *val, size_t vlen,
+                  time_t expires)
+{
+    struct lm_put_arg a = {key, val, vlen, expires};
+    return lm_write(LM(st), "put", lm_put_fn, &a);
+}
+
+static int lm_del_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
+{
+    const char *key = arg;
+    MDB_val k = {strlen(key), (void *)key};
+    int rc = mdb_del(txn, lm->dbi, &k, NULL);
+    return rc == MDB_NOTFOUND ? 1 : rc;
+}
+
+static int lm_del(struct store *st, const char *key)
+{
+    return lm_write(LM(st), "delete", lm_del_fn, (void *)key);
+}
+
+struct lm_update_arg {
+    struct store_rec *rec;
+    size_t n;
+    time_t now;
+    store_update_fn fn;
+    void *arg;
+};
+
+static int lm_update_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
+{
+    struct lm_update_arg *a = arg;
+    int rc;
+
+    for (size_t i = 0; i < a->n; i++) {
+        struct store_rec *r = &a->rec[i];
+        MDB_val k = {strlen(r->key), (void *)r->key}, v;
+        r->action = STORE_KEEP;
+        r->found = 0;
+        r->len = 0;
+        r->expires = 0;
+        rc = mdb_get(txn, lm->dbi, &k, &v);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+        if (rc == 0 && live(&v, a->now) && v.mv_size - 8 <= STORE_MAX_VALUE) {
+            r->found = 1;
+            r->len = v.mv_size - 8;
+            r->expires = get_exp(v.mv_data);
+            memcpy(r->val, (unsigned char *)v.mv_data + 8, r->len);
+        }
+    }
+    if (a->fn(a->arg, a->rec, a->n) != 0)
+        return 1;
+    for (size_t i = 0; i < a->n; i++) {
+        struct store_rec *r = &a->rec[i];
+        if (r->action == STORE_WRITE) {
+            if (r->len > STORE_MAX_VALUE)
+                log_panic("store_update: value of %zu bytes", r->len);
+            rc = lm_put_one(lm, txn, r->key, r->val, r->len, r->expires);
+        } else if (r->action == STORE_DELETE) {
+            MDB_val k = {strlen(r->key), (void *)r->key};
+            rc = mdb_del(txn, lm->dbi, &k, NULL);
+            if (rc == MDB_NOTFOUND)
+                rc = 0;
+        } else {
+            continue;
+        }
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int lm_update(struct store *st, struct store_rec *rec, size_t n, time_t now,
+                     store_update_fn fn, void *arg)
+{
+    struct lm_update_arg a = {rec, n, now, fn, arg};
+    return lm_write(LM(st), "update", lm_update_fn, &a);
+}
+
+static int lm_iterate(struct store *st, const char *prefix, time_t now,
+                      store_iterate_fn fn, void *arg)
+{
+    struct store_lmdb *lm = LM(st);
+    size_t plen = strlen(prefix);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k = {plen, (void *)prefix}, v;
+    int rc, ret = STORE_OK;
+
+    if (lm_begin(lm, MDB_RDONLY, &txn) != 0)
+        return STORE_ERROR;
+    if ((rc = mdb_cursor_open(txn, lm->dbi, &cur)) != 0) {
+        log_err("store: mdb_cursor_open: %s", mdb_strerror(rc));
+        lm_end(lm, txn, 0);
+        return STORE_ERROR;
+    }
+    rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == 0) {
+        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+            break;
+        if (live(&v, now) && fn(arg, k.mv_data, k.mv_size, (unsigned char *)v.mv_data + 8,
+                                v.mv_size - 8, get_exp(v.mv_data)) != 0)
+            break;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        log_err("store: iterate: %s", mdb_strerror(rc));
+        ret = STORE_ERROR;
+    }
+    mdb_cursor_close(cur);
+    lm_end(lm, txn, 0);
+    return ret;
+}
+
+struct lm_sweep_arg {
+    time_t now;
+    char next[STORE_MAX_KEY];  /* where the next batch starts */
+    size_t nextlen;
+    int done;
+    size_t removed;
+    size_t max;
+};
+
+/* lm_sweep_fn - one small batch of the expiry sweep */
+static int lm_sweep_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
+{
+    struct lm_sweep_arg *a = arg;
+    MDB_cursor *cur;
+    MDB_val k = {a->nextlen, a->next}, v;
+    size_t scanned = 0, deleted = 0;
+    int rc;
+
+    if ((rc = mdb_cursor_open(txn, lm->dbi, &cur)) != 0)
+        return rc;
+    rc = a->nextlen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+                    : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == 0 && scanned < SWEEP_SCAN && deleted < SWEEP_BATCH
+           && (a->max == 0 || a->removed + deleted < a->max)) {
+        scanned++;
+        if (!live(&v, a->now)) {
+            if ((rc = mdb_cursor_del(cur, 0)) != 0)
+                break;
+            deleted++;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+            if (rc == MDB_NOTFOUND || rc == EINVAL)
+                rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc == MDB_NOTFOUND) {
+        a->done = 1;
+        rc = 0;
+    } else if (rc == 0) {
+        /* remember the first key not yet looked at */
+        a->nextlen = k.mv_size < sizeof a->next ? k.mv_size : sizeof a->next;
+        memcpy(a->next, k.mv_data, a->nextlen);
+    }
+    mdb_cursor_close(cur);
+    if (rc == 0)
+        a->removed += deleted;
+    return rc;
+}
+
+static int lm_expire(struct store *st, time_t now, size_t max, size_t *removed)
+{
+    struct lm_sweep_arg a;
+    memset(&a, 0, sizeof a);
+    a.now = now;
+    a.max = max;
+    while (!a.done && (max == 0 || a.removed < max)) {
+        if (lm_write(LM(st), "expire", lm_sweep_fn, &a) != STORE_OK) {
+            *removed = a.removed;
+            return STORE_ERROR;
+        }
+    }
+    *removed = a.removed;
+    return STORE_OK;
+}
+
+static int lm_stats(struct store *st, struct store_stats *out)
+{
+    struct store_lmdb *lm = LM(st);
+    MDB_stat ms;
+    MDB_envinfo info;
+    MDB_txn *txn;
+
+    if (lm_begin(lm, MDB_RDONLY, &txn) != 0)
+        return STORE_ERROR;
+    mdb_stat(txn, lm->dbi, &ms);
+    mdb_env_info(lm->env, &info);
+    lm_end(lm, txn, 0);
+    out->records = ms.ms_entries;
+    out->bytes_used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+    out->bytes_max = info.me_mapsize;
+    return STORE_OK;
+}
+
+static void lm_maintain(struct store *st)
+{
+    struct store_lmdb *lm = LM(st);
+    time_t now = util_now();
+    int dead = 0;
+
+    mdb_reader_check(lm->env, &dead);
+    if (dead > 0)
+        log_info("store: cleared %d stale LMDB reader slots", dead);
+    pthread_mutex_lock(&lm->sync_lock);
+    if (lm->sync_interval > 0 && now - lm->last_sync >= (time_t)lm->sync_interval) {
+        int rc = mdb_env_sync(lm->env, 1);
+        if (rc != 0)
+            log_err("store: mdb_env_sync: %s", mdb_strerror(rc));
+        lm->last_sync = now;
+    }
+    pthread_mutex_unlock(&lm->sync_lock);
+}
+
+static const struct store_ops lmdb_ops = {
+    "lmdb", lm_close, lm_get, lm_put, lm_del, lm_update, lm_iterate, lm_expire,
+    lm_stats, lm_maintain,
+};
+
+struct store *store_lmdb_open(const struct cfg_store *cfg, char *errbuf, size_t errlen)
+{
+    struct store_lmdb *lm = calloc(1, sizeof *lm);
+    pthread_rwlockattr_t attr;
+    unsigned flags = MDB_NOTLS;
+    MDB_txn *txn;
+    struct stat sb;
+    char data[PATH_MAX + 16];
+    size_t mapsize = cfg->map_size;
+    int rc;
+
+    if (lm == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    lm->base.ops = &lmdb_ops;
+    lm->sync_interval = cfg->sync_interval;
+    lm->last_sync = util_now();
+    util_strlcpy(lm->path, cfg->path, sizeof lm->path);
+    pthread_rwlockattr_init(&attr);
+    /* a waiting resize must not starve behind a stream of readers */
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&lm->resize, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    pthread_mutex_init(&lm->sync_lock, NULL);
+
+    if (mkdir(cfg->path, 0750) != 0 && errno != EEXIST) {
+        snprintf(errbuf, errlen, "cannot create %s: %s", cfg->path, strerror(errno));
+        goto fail;
+    }
+    /* never open with a map smaller than the file: that would truncate */
+    snprintf(data, sizeof data, "%s/data.mdb", cfg->path);
+    if (stat(data, &sb) == 0 && (uint64_t)sb.st_size > mapsize)
+        mapsize = (size_t)sb.st_size;
+    if (cfg->sync_interval > 0)
+        flags |= MDB_NOSYNC;
+    if ((rc = mdb_env_create(&lm->env)) != 0
+        || (rc = mdb_env_set_maxreaders(lm->env, 512)) != 0
+        || (rc = mdb_env_set_mapsize(lm->env, mapsize)) != 0
+        || (rc = mdb_env_open(lm->env, cfg->path, flags, 0640)) != 0) {
+        snprintf(errbuf, errlen, "cannot open LMDB environment %s: %s", cfg->path,
+                 mdb_strerror(rc));
+        if (lm->env)
+            mdb_env_close(lm->env);
+        goto fail;
+    }
+    if ((rc = mdb_txn_begin(lm->env, NULL, 0, &txn)) != 0
+        || (rc = mdb_dbi_open(txn, NULL, 0, &lm->dbi)) != 0
+        || (rc = mdb_txn_commit(txn)) != 0) {
+        snprintf(errbuf, errlen, "cannot open LMDB database in %s: %s", cfg->path,
+                 mdb_strerror(rc));
+        mdb_env_close(lm->env);
+        goto fail;
+    }
+    return &lm->base;
+fail:
+    pthread_rwlock_destroy(&lm->resize);
+    pthread_mutex_destroy(&lm->sync_lock);
+    free(lm);
+    return NULL;
+}

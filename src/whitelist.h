@@ -1,0 +1,58 @@
+/*
+ * NAME
+ *   whitelist - static and admin whitelists: parse, normalise, match
+ * DESCRIPTION
+ *   One struct wl holds entries of four types:
+ *     ip      an address or CIDR network
+ *     host    a client host name, or ".suffix" for every name below it
+ *     sender  an envelope sender address, or "@domain"
+ *     rcpt    a recipient address, "local@" (any domain) or "@domain"
+ *   The static lists come from the files named in [whitelist]; the admin
+ *   entries (greyrepctl whitelist add) live in the store as "w|TYPE|VALUE"
+ *   and are mirrored into a second struct wl by decide.c.
+ *
+ *   wl_normalise() is the one definition of an entry's canonical text, used
+ *   by the file loader, by greyrepctl and for store keys, so that an entry
+ *   added one way is found every other way.
+ * THREADS
+ *   A struct wl is built by one thread and then only read.
+ */
+#ifndef GREYREP_WHITELIST_H
+#define GREYREP_WHITELIST_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "envaddr.h"
+#include "netaddr.h"
+
+enum wl_type { WL_IP, WL_HOST, WL_SENDER, WL_RCPT };
+#define WL_VALUE_MAX 300
+
+struct wl *wl_new(void);
+void wl_free(struct wl *wl);
+size_t wl_count(const struct wl *wl);
+
+int wl_parse_type(const char *s, enum wl_type *out);
+const char *wl_type_name(enum wl_type t);
+/* wl_normalise - canonical text of an entry; -1 and *why if invalid */
+int wl_normalise(enum wl_type t, const char *value, char *out, size_t len,
+                 const char **why);
+/* wl_add - add a valid entry (normalised here); expires 0 = never */
+int wl_add(struct wl *wl, enum wl_type t, const char *value, time_t expires,
+           const char **why);
+/* wl_load_file - read one entry a line; in a clients file an entry is ip or
+ * host by its shape.  Problems are reported as FILE:LINE: message. */
+int wl_load_file(struct wl *wl, int clients_file, enum wl_type t, const char *path,
+                 cfg_report_fn report, void *arg);
+
+/* Matching: 1 and a description of the entry in what, or 0. */
+int wl_match_client(const struct wl *wl, const struct net_addr *addr,
+                    const char *verified_host, time_t now, char *what, size_t len);
+int wl_match_sender(const struct wl *wl, const struct env_addr *a, time_t now,
+                    char *what, size_t len);
+int wl_match_rcpt(const struct wl *wl, const struct env_addr *a, time_t now,
+                  char *what, size_t len);
+
+#endif
