@@ -268,5 +268,12 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
     *v = d.v;
     if (v->bad_record)
         log_warn("store: a record for %s did not decode; treated as absent", tkey);
-    explainf(explain, explain_len, "triplet %s: %s", tkey + 2, v->why);
+    if (explain != NULL) {
+        char shown[STORE_MAX_KEY];
+        util_strlcpy(shown, tkey + 2, sizeof shown);
+        for (char *p = shown; *p; p++)
+            if (*p == '|')
+                *p = ' ';
+        explainf(explain, explain_len, "triplet %s: %s", shown, v->why);
+    }
 }

@@ -27,6 +27,7 @@ struct conn {
     char qid[32];
     /* per message */
     struct env_addr sender;
+    char from[120];             /* the sender as received, printable, for logs */
     int authenticated;
     int delayed;                /* a recipient passed after a delay */
     unsigned delayed_by;
@@ -149,6 +150,7 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
     note_qid(ctx, c);
     env_parse(arg, &c->sender);
     warn_address(c, "sender", arg, &c->sender);
+    safe(arg, c->from, sizeof c->from);
     c->authenticated = *macro(ctx, "{auth_authen}") != '\0';
     return SMFIS_CONTINUE;
 }
@@ -160,7 +162,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     struct env_addr rcpt;
     struct decide_input in;
     struct verdict v;
-    char s[120], r[120], text[160];
+    char r[120], text[160];
 
     if (c == NULL) {
         struct cfg *cfg = cfg_current();
@@ -180,10 +182,8 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     in.rcpt = &rcpt;
     decide_rcpt(c->cfg, milter_store, &in, util_now(), 0, &v, NULL, 0);
     decide_note(v.action, v.reason == R_ERROR);
-    log_info("client=%s qid=%s from=<%s> to=<%s>: %s (%s: %s)", c->addr,
-             c->qid[0] ? c->qid : "-",
-             safe(c->sender.flags & ENV_NULL ? "" : c->sender.local, s, 60),
-             safe(arg, r, sizeof r), v.action == V_ACCEPT ? "accept" : "tempfail",
+    log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)", c->addr,
+             c->qid[0] ? c->qid : "-", c->from, safe(arg, r, sizeof r), v.action == V_ACCEPT ? "accept" : "tempfail",
              policy_reason_name(v.reason), v.why);
     if (v.action == V_ACCEPT) {
         if (v.reason == R_GREY_PASSED && v.delayed >= c->delayed_by) {
