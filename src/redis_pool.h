@@ -1,0 +1,78 @@
+/*
+ * NAME
+ *   redis_pool - a small pool of Redis connections that knows when Redis is down
+ * SYNOPSIS
+ *   #include "redis_pool.h"
+ * DESCRIPTION
+ *   Used by store_redis.c only.  redis_pool_new() parses the address
+ *   ("host:port", "[v6]:port", "host" or "unix:/path"), remembers the
+ *   password, database and Lua scripts, and tries a first connection.
+ *   Every new connection sends AUTH and SELECT and loads the scripts.
+ *
+ *   A call takes a connection with redis_pool_get(), runs commands with
+ *   redis_pool_exec() and gives it back with redis_pool_put().  Connections
+ *   are made lazily, at most REDIS_POOL_MAX; a caller waits at most the
+ *   timeout for one to be free.
+ *
+ *   The first failure (refused, reset, or no answer within the timeout)
+ *   marks Redis down, logs one line, and closes the idle connections.
+ *   While down, redis_pool_get() returns NULL at once, except for one
+ *   caller per back-off interval (100 ms doubling to 1 s) that tries to
+ *   connect; its success logs one line and ends the outage.
+ * ERRORS
+ *   redis_pool_new() returns NULL with errbuf filled for a bad address or
+ *   when Redis answers but refuses us (password, database number): those
+ *   are configuration errors.  An unreachable server is not: the pool
+ *   starts down.  Every other function that fails has logged already
+ *   (rate-limited), so callers only pass the failure on.
+ * THREADS
+ *   All functions are thread-safe; a connection is used by one thread at a
+ *   time, between get and put.
+ */
+#ifndef GREYREP_REDIS_POOL_H
+#define GREYREP_REDIS_POOL_H
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "log.h"
+
+#define REDIS_POOL_MAX 16         /* connections per pool */
+#define REDIS_POOL_MAX_SCRIPTS 4
+
+struct redis_pool;
+struct redis_conn;
+
+/* redis_pool_new - a pool for addr; scripts[i] is then script number i */
+struct redis_pool *redis_pool_new(const char *addr, const char *password, int db,
+                                  unsigned timeout_ms, const char *const *scripts,
+                                  int nscripts, char *errbuf, size_t errlen);
+/* redis_pool_free - close every connection; no call may be in progress */
+void redis_pool_free(struct redis_pool *rp);
+
+/* redis_pool_get - a connection, or NULL (Redis down, or all busy) */
+struct redis_conn *redis_pool_get(struct redis_pool *rp);
+/* redis_pool_put - give a connection back (NULL is ignored) */
+void redis_pool_put(struct redis_pool *rp, struct redis_conn *c);
+
+/*
+ * redis_pool_exec - one command on *cp: its reply, or NULL on failure,
+ * including an error reply.  A connection that failed is closed and *cp
+ * becomes NULL.  idempotent: the command may be sent again on a new
+ * connection when the pooled one turns out closed by the server.  script
+ * >= 0: argv is EVALSHA, sha, ...; argv[1] is filled in here, and NOSCRIPT
+ * makes the pool load that script again.
+ */
+redisReply *redis_pool_exec(struct redis_pool *rp, struct redis_conn **cp,
+                            int argc, const char **argv, const size_t *argvlen,
+                            int idempotent, int script);
+
+/* redis_pool_warn - a warning about this server, at most one per 10 s */
+void redis_pool_warn(struct redis_pool *rp, const char *fmt, ...) LOG_PRINTF(2, 3);
+/* redis_pool_maintain - while Redis is down, try to reconnect (with back-off) */
+void redis_pool_maintain(struct redis_pool *rp);
+/* redis_pool_addr - the address as configured, for log lines */
+const char *redis_pool_addr(const struct redis_pool *rp);
+
+#endif

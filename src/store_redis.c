@@ -1,0 +1,710 @@
+/*
+ * NAME
+ *   store_redis - the Redis backend of store.h, for several MX hosts
+ * SYNOPSIS
+ *   #include "store_impl.h"
+ *
+ *   struct store *store_redis_open(const struct cfg_store *cfg,
+ *                                  char *errbuf, size_t errlen);
+ * DESCRIPTION
+ *   Every record is one Redis string under cfg->redis_prefix + key, its
+ *   expiry a Redis TTL set with PEXPIREAT, so Redis expires records by
+ *   itself and store_expire() has nothing to do.
+ *
+ *   store_update() is optimistic: one Lua script reads all keys with their
+ *   absolute expiry, the pure callback decides, and a second Lua script
+ *   applies every write only if every key still holds the value and expiry
+ *   that was read (absent = absent).  When another writer got there first
+ *   the script changes nothing and returns the records as they are now;
+ *   we re-run the callback on those, up to UPDATE_TRIES times.  Threads
+ *   of one process take turns per key (striped locks), so only other
+ *   processes can make the swap fail, and hot keys do not starve.  Both
+ *   scripts are loaded with SCRIPT LOAD on each new connection and called
+ *   with EVALSHA; a NOSCRIPT answer (SCRIPT FLUSH, a new server) reloads
+ *   them.
+ *
+ *   Connections come from redis_pool.c.  A Redis that is down is noticed
+ *   by the first call that fails (at most redis_timeout_ms for a hung
+ *   server, at once for a refused connection); from then on calls fail at
+ *   once with STORE_ERROR, and one call per back-off interval (100 ms
+ *   doubling to 1 s), or store_maintain(), tries to reconnect, so service
+ *   resumes within about a second of Redis returning.
+ * DIAGNOSTICS
+ *   One log line when Redis goes down and one when it is back; other
+ *   server errors are logged at most once per 10 seconds, with a count
+ *   of what was left out.  A wrong password or database number at
+ *   open is an error in errbuf; an unreachable server at open is not
+ *   (greyrep starts, answers on_error, and connects when Redis comes).
+ * BUGS
+ *   SCAN may report a key twice when Redis rehashes during store_iterate().
+ *   On servers older than 7.0 (no PEXPIRETIME) an expiry not written by
+ *   greyrep may, rarely, read as one second off and cause a retry.
+ */
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "config.h"
+#include "log.h"
+#include "redis_pool.h"
+#include "store.h"
+#include "store_impl.h"
+
+#define STRIPES 64              /* update locks, by hash of the key */
+#define UPDATE_TRIES 64         /* CAS attempts before store_update gives up */
+#define SCAN_COUNT "1000"
+#define FULLKEY_MAX (64 + STORE_MAX_KEY)
+
+/*
+ * Expiry is read as absolute unix seconds, rounded up, so a record that we
+ * wrote with PEXPIREAT T*1000 reads back as exactly T, in both scripts.
+ */
+#define LUA_EXPSEC                                                            \
+    "local function expsec(k)\n"                                              \
+    "  local ms = redis.pcall('PEXPIRETIME', k)\n"                            \
+    "  if type(ms) ~= 'number' then\n"                                        \
+    "    ms = redis.call('PTTL', k)\n"                                        \
+    "    if ms >= 0 then\n"                                                   \
+    "      local t = redis.call('TIME')\n"                                    \
+    "      ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ms\n" \
+    "    end\n"                                                               \
+    "  end\n"                                                                 \
+    "  if ms < 0 then return 0 end\n"                                         \
+    "  return math.floor((ms + 999) / 1000)\n"                                \
+    "end\n"                                                                   \
+    "local function snapshot()\n"                                             \
+    "  local out = {}\n"                                                      \
+    "  for i, k in ipairs(KEYS) do\n"                                         \
+    "    local v = redis.call('GET', k)\n"                                    \
+    "    out[2*i-1] = v\n"                                                    \
+    "    if v then out[2*i] = expsec(k) else out[2*i] = 0 end\n"              \
+    "  end\n"                                                                 \
+    "  return out\n"                                                          \
+    "end\n"
+
+/* KEYS = the keys; returns value-or-nil, expiry (0 = none) per key. */
+static const char lua_read[] =
+    "if redis.replicate_commands then redis.replicate_commands() end\n"
+    LUA_EXPSEC
+    "return snapshot()\n";
+
+/*
+ * KEYS = the keys; ARGV has 6 per key: check (0 none, 1 must be absent,
+ * 2 must hold value+expiry), old value, old expiry s, action (K, W, D),
+ * new value, new expiry ms (0 = never).  Returns 1 if applied; if not,
+ * what the read script would return now, so that a retry needs no read.
+ */
+static const char lua_cas[] =
+    "if redis.replicate_commands then redis.replicate_commands() end\n"
+    LUA_EXPSEC
+    "for i, k in ipairs(KEYS) do\n"
+    "  local b = (i - 1) * 6\n"
+    "  local chk = ARGV[b + 1]\n"
+    "  if chk ~= '0' then\n"
+    "    local v = redis.call('GET', k)\n"
+    "    if chk == '1' then\n"
+    "      if v then return snapshot() end\n"
+    "    elseif (not v) or v ~= ARGV[b + 2]\n"
+    "        or expsec(k) ~= tonumber(ARGV[b + 3]) then\n"
+    "      return snapshot()\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "for i, k in ipairs(KEYS) do\n"
+    "  local b = (i - 1) * 6\n"
+    "  local a = ARGV[b + 4]\n"
+    "  if a == 'W' then\n"
+    "    redis.call('SET', k, ARGV[b + 5])\n"
+    "    local ms = tonumber(ARGV[b + 6])\n"
+    "    if ms > 0 then redis.call('PEXPIREAT', k, ms) end\n"
+    "  elseif a == 'D' then\n"
+    "    redis.call('DEL', k)\n"
+    "  end\n"
+    "end\n"
+    "return 1\n";
+
+enum { SCRIPT_READ, SCRIPT_CAS, SCRIPT_COUNT };
+static const char *const script_text[SCRIPT_COUNT] = { lua_read, lua_cas };
+
+struct store_redis {
+    struct store base;          /* first: see store_impl.h */
+    struct redis_pool *pool;
+    char prefix[64];            /* of every key, read-only after open */
+    size_t prefix_len;
+    /*
+     * Threads of one process that update the same key take turns here, so
+     * that only other hosts (or handles) can make a compare-and-swap fail:
+     * eight threads racing optimistically on one hot counter would starve
+     * some of them past UPDATE_TRIES.
+     */
+    pthread_mutex_t stripe[STRIPES];
+};
+
+/* full_key - prefix + key into buf; its length, or -1 if too long */
+static int full_key(const struct store_redis *rs, const char *key, char *buf,
+                    size_t size)
+{
+    int n = snprintf(buf, size, "%s%s", rs->prefix, key);
+
+    return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/*
+ * read_keys - run the read script over nkeys full keys on *cp; the reply
+ * (2 elements per key: value or nil, expiry s), or NULL (logged).
+ */
+static redisReply *read_keys(struct store_redis *rs, struct redis_conn **cp,
+                             const char *const *keys, const size_t *klen,
+                             size_t nkeys)
+{
+    const char **argv;
+    size_t *argvlen;
+    char nbuf[24];
+    redisReply *r;
+
+    if ((argv = calloc(nkeys + 3, sizeof *argv)) == NULL ||
+        (argvlen = calloc(nkeys + 3, sizeof *argvlen)) == NULL) {
+        free(argv);
+        log_err("redis %s: out of memory", redis_pool_addr(rs->pool));
+        return NULL;
+    }
+    snprintf(nbuf, sizeof nbuf, "%zu", nkeys);
+    argv[0] = "EVALSHA";
+    argvlen[0] = 7;
+    argvlen[1] = 40;
+    argv[2] = nbuf;
+    argvlen[2] = strlen(nbuf);
+    for (size_t i = 0; i < nkeys; i++) {
+        argv[3 + i] = keys[i];
+        argvlen[3 + i] = klen[i];
+    }
+    r = redis_pool_exec(rs->pool, cp, (int)(nkeys + 3), argv, argvlen, 1, SCRIPT_READ);
+    free(argv);
+    free(argvlen);
+    if (r && (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * nkeys)) {
+        redis_pool_warn(rs->pool, "read script: unexpected reply");
+        freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* reply_value - element i of a read reply: 1 present (*v, *len, *exp), 0 absent */
+static int reply_value(const redisReply *r, size_t i, const char **v,
+                       size_t *len, time_t *exp)
+{
+    const redisReply *val = r->element[2 * i], *e = r->element[2 * i + 1];
+
+    if (val->type != REDIS_REPLY_STRING)
+        return 0;
+    *v = val->str;
+    *len = val->len;
+    *exp = e->type == REDIS_REPLY_INTEGER ? (time_t)e->integer : 0;
+    return 1;
+}
+
+/* redis_close - close every connection; no call may be in progress */
+static void redis_close(struct store *st)
+{
+    struct store_redis *rs = (struct store_redis *)st;
+
+    redis_pool_free(rs->pool);
+    for (int i = 0; i < STRIPES; i++)
+        pthread_mutex_destroy(&rs->stripe[i]);
+    free(rs);
+}
+
+/* redis_get - one record, absent if Redis or the caller's now expired it */
+static int redis_get(struct store *st, const char *key, void *val, size_t *vlen,
+                     time_t *expires, time_t now)
+{
+    struct store_redis *rs = (struct store_redis *)st;
+    struct redis_conn *c;
+    char fk[FULLKEY_MAX];
+    const char *keys[1] = { fk }, *v;
+    size_t klen[1], len;
+    time_t exp;
+    redisReply *r;
+    int kl, ret = STORE_NOTFOUND;
+
+    if ((kl = full_key(rs, key, fk, sizeof fk)) < 0)
+        return STORE_ERROR;
+    klen[0] = (size_t)kl;
+    if ((c = redis_pool_get(rs->pool)) == NULL)
+        return STORE_ERROR;
+    r = read_keys(rs, &c, keys, klen, 1);
+    redis_pool_put(rs->pool, c);
+    if (r == NULL)
+        return STORE_ERROR;
+    if (reply_value(r, 0, &v, &len, &exp) && (exp == 0 || exp > now)) {
+        if (len > *vlen)
+            len = *vlen;
+        memcpy(val, v, len);
+        *vlen = len;
+        if (expires)
+            *expires = exp;
+        ret = STORE_OK;
+    }
+    freeReplyObject(r);
+    return ret;
+}
+
+/*
+ * cas_run - the CAS script for n records on *cp: 1 applied, 0 conflict
+ * (*fresh is then what the records hold now, as from read_keys), -1 error.
+ * old (a read reply) holds what the writes depend on; NULL means write
+ * unconditionally.
+ */
+static int cas_run(struct store_redis *rs, struct redis_conn **cp,
+                   struct store_rec *rec, size_t n, const redisReply *old,
+                   time_t now, int retry, redisReply **fresh)
+{
+    char fk[STORE_MAX_KEYS][FULLKEY_MAX], oexp[STORE_MAX_KEYS][24];
+    char nexp[STORE_MAX_KEYS][24], nbuf[8];
+    const char *argv[3 + 7 * STORE_MAX_KEYS];
+    size_t argvlen[3 + 7 * STORE_MAX_KEYS];
+    redisReply *r;
+    int argc = 3, kl;
+
+    snprintf(nbuf, sizeof nbuf, "%zu", n);
+    argv[0] = "EVALSHA";
+    argvlen[0] = 7;
+    argvlen[1] = 40;
+    argv[2] = nbuf;
+    argvlen[2] = strlen(nbuf);
+    for (size_t i = 0; i < n; i++) {
+        if ((kl = full_key(rs, rec[i].key, fk[i], sizeof fk[i])) < 0)
+            return -1;
+        argv[argc] = fk[i];
+        argvlen[argc++] = (size_t)kl;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *v = "";
+        size_t len = 0;
+        time_t exp = 0;
+        const char *check = old == NULL ? "0"
+                            : reply_value(old, i, &v, &len, &exp) ? "2" : "1";
+        const char *action = "K";
+
+        snprintf(oexp[i], sizeof oexp[i], "%lld", (long long)exp);
+        snprintf(nexp[i], sizeof nexp[i], "%lld", (long long)rec[i].expires * 1000);
+        if (rec[i].action == STORE_DELETE ||
+            (rec[i].action == STORE_WRITE && rec[i].expires != 0 &&
+             rec[i].expires <= now))
+            action = "D";
+        else if (rec[i].action == STORE_WRITE)
+            action = "W";
+        argv[argc] = check;
+        argvlen[argc++] = 1;
+        argv[argc] = v;
+        argvlen[argc++] = len;
+        argv[argc] = oexp[i];
+        argvlen[argc++] = strlen(oexp[i]);
+        argv[argc] = action;
+        argvlen[argc++] = 1;
+        argv[argc] = (const char *)rec[i].val;
+        argvlen[argc++] = *action == 'W' ? rec[i].len : 0;
+        argv[argc] = nexp[i];
+        argvlen[argc++] = strlen(nexp[i]);
+    }
+    if ((r = redis_pool_exec(rs->pool, cp, argc, argv, argvlen, retry, SCRIPT_CAS)) == NULL)
+        return -1;
+    if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
+        freeReplyObject(r);
+        return 1;
+    }
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 * n && fresh) {
+        *fresh = r;
+        return 0;
+    }
+    redis_pool_warn(rs->pool, "CAS script: unexpected reply");
+    freeReplyObject(r);
+    return -1;
+}
+
+/* redis_put - create or replace one record */
+static int redis_put(struct store *st, const char *key, const void *val,
+                     size_t vlen, time_t expires)
+{
+    struct store_redis *rs = (struct store_redis *)st;
+    struct redis_conn *c;
+    struct store_rec rec;
+    int ret;
+
+    if (vlen > sizeof rec.val)
+        return STORE_ERROR;
+    rec.key = key;
+    memcpy(rec.val, val, vlen);
+    rec.len = vlen;
+    rec.expires = expires;
+    rec.action = STORE_WRITE;
+    if ((c = redis_pool_get(rs->pool)) == NULL)
+        return STORE_ERROR;
+    ret = cas_run(rs, &c, &rec, 1, NULL, time(NULL), 1, NULL);
+    redis_pool_put(rs->pool, c);
+    return ret == 1 ? STORE_OK : STORE_ERROR;
+}
+
+/* redis_del - remove one record */
+static int redis_del(struct store *st, const char *key)
+{
+    struct store_redis *rs = (struct store_redis *)st;
+    struct redis_conn *c;
+    char fk[FULLKEY_MAX];
+    const char *argv[2] = { "DEL", fk };
+    size_t argvlen[2] = { 3, 0 };
+    redisReply *r;
+    int kl;
+
+    if ((kl = full_key(rs, key, fk, sizeof fk)) < 0)
+        return STORE_ERROR;
+    argvlen[1] = (size_t)kl;
+    if ((c = redis_pool_get(rs->pool)) == NULL)
+        return STORE_ERROR;
+    r = redis_pool_exec(rs->pool, &c, 2, argv, argvlen, 1, -1);
+    redis_pool_put(rs->pool, c);
+    if (r == NULL)
+        return STORE_ERROR;
+    freeReplyObject(r);
+    return STORE_OK;
+}
+
+/*
+ * update_locked - read n records, run fn, compare-and-swap the result;
+ * re-run fn when another writer changed any of the records meanwhile.
+ */
+static int update_locked(struct store_redis *rs, struct store_rec *rec,
+                         size_t n, time_t now, store_update_fn fn, void *arg,
+                         const char *const *keys, const size_t *klen)
+{
+    /*
+     * A conflict hands back the records as they are now, so a retry goes
+     * straight to the callback and costs one round trip.  Every round has
+     * a winner, so there is no livelock to back off from, and sleeping
+     * would only hand the next round to a writer that does not sleep: a
+     * retrying writer racing k others loses UPDATE_TRIES rounds in a row
+     * with probability about (k/(k+1))^UPDATE_TRIES.
+     */
+    redisReply *old = NULL;
+
+    for (unsigned attempt = 0; attempt < UPDATE_TRIES; attempt++) {
+        struct redis_conn *c = redis_pool_get(rs->pool);
+        redisReply *fresh = NULL;
+        int writes = 0, ret;
+
+        if (c == NULL) {
+            if (old)
+                freeReplyObject(old);
+            return STORE_ERROR;
+        }
+        if (old == NULL && (old = read_keys(rs, &c, keys, klen, n)) == NULL) {
+            redis_pool_put(rs->pool, c);
+            return STORE_ERROR;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *v;
+            size_t len;
+            time_t exp;
+
+            rec[i].found = 0;
+            rec[i].len = 0;
+            rec[i].expires = 0;
+            rec[i].action = STORE_KEEP;
+            if (!reply_value(old, i, &v, &len, &exp) || (exp != 0 && exp <= now))
+                continue;
+            if (len > sizeof rec[i].val) {
+                redis_pool_warn(rs->pool, "%s: value of %zu bytes is too long, treated as absent",
+                             rec[i].key, len);
+                continue;
+            }
+            rec[i].found = 1;
+            memcpy(rec[i].val, v, len);
+            rec[i].len = len;
+            rec[i].expires = exp;
+        }
+        if (fn(arg, rec, n) != 0) {
+            freeReplyObject(old);
+            redis_pool_put(rs->pool, c);
+            return STORE_OK;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (rec[i].action == STORE_WRITE && rec[i].len > sizeof rec[i].val)
+                log_panic("store_update: %s: callback wrote %zu bytes",
+                          rec[i].key, rec[i].len);
+            writes |= rec[i].action != STORE_KEEP;
+        }
+        /* Nothing to write: what was read was one consistent snapshot. */
+        ret = writes ? cas_run(rs, &c, rec, n, old, now, 0, &fresh) : 1;
+        freeReplyObject(old);
+        old = fresh;
+        redis_pool_put(rs->pool, c);
+        if (ret < 0)
+            return STORE_ERROR;
+        if (ret == 1)
+            return STORE_OK;
+    }
+    if (old)
+        freeReplyObject(old);
+    log_warn("redis %s: update of %s: still conflicting after %d tries",
+             redis_pool_addr(rs->pool), rec[0].key, UPDATE_TRIES);
+    return STORE_ERROR;
+}
+
+/* stripe_of - the update lock of a full key (FNV-1a over every byte) */
+static unsigned stripe_of(const char *key, size_t len)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
+    return h % STRIPES;
+}
+
+/* stripes_lock - lock the distinct stripes of n keys in ascending order; how many */
+static size_t stripes_lock(struct store_redis *rs, const char *const *keys,
+                           const size_t *klen, size_t n, unsigned *held)
+{
+    size_t nheld = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned s = stripe_of(keys[i], klen[i]);
+        size_t j, k;
+
+        for (k = 0; k < nheld && held[k] != s; k++)
+            ;
+        if (k < nheld)
+            continue;
+        for (j = nheld; j > 0 && held[j - 1] > s; j--)
+            held[j] = held[j - 1];
+        held[j] = s;
+        nheld++;
+    }
+    for (size_t k = 0; k < nheld; k++)
+        pthread_mutex_lock(&rs->stripe[held[k]]);
+    return nheld;
+}
+
+/* stripes_unlock - undo stripes_lock */
+static void stripes_unlock(struct store_redis *rs, const unsigned *held,
+                           size_t nheld)
+{
+    while (nheld > 0)
+        pthread_mutex_unlock(&rs->stripe[held[--nheld]]);
+}
+
+/* redis_update - store_update with the keys' update locks held */
+static int redis_update(struct store *st, struct store_rec *rec, size_t n,
+                        time_t now, store_update_fn fn, void *arg)
+{
+    struct store_redis *rs = (struct store_redis *)st;
+    char fk[STORE_MAX_KEYS][FULLKEY_MAX];
+    const char *keys[STORE_MAX_KEYS];
+    size_t klen[STORE_MAX_KEYS], nheld;
+    unsigned held[STORE_MAX_KEYS];
+    int kl, ret;
+
+    if (n == 0 || n > STORE_MAX_KEYS)
+        return STORE_ERROR;
+    for (size_t i = 0; i < n; i++) {
+        if ((kl = full_key(rs, rec[i].key, fk[i], sizeof fk[i])) < 0)
+            return STORE_ERROR;
+        keys[i] = fk[i];
+        klen[i] = (size_t)kl;
+    }
+    nheld = stripes_lock(rs, keys, klen, n, held);
+    ret = update_locked(rs, rec, n, now, fn, arg, keys, klen);
+    stripes_unlock(rs, held, nheld);
+    return ret;
+}
+
+/* glob_escape - copy s into buf with Redis glob characters escaped */
+static int glob_escape(const char *s, char *buf, size_t size, size_t *at)
+{
+    for (; *s; s++) {
+        if (*at + 3 > size)
+            return -1;
+        if (strchr("*?[]\\", *s))
+            buf[(*at)++] = '\\';
+        buf[(*at)++] = *s;
+    }
+    buf[*at] = 0;
+    return 0;
+}
+
+/*
+ * redis_iterate - SCAN for prefix*, then read each batch with the read
+ * script.  No connection is held while fn runs, so fn may call the store.
+ */
+static int redis_iterate(struct store *st, const char *prefix, time_t now,
+                         store_iterate_fn fn, void *arg)
+{
+    struct store_redis *rs = (struct store_redis *)st;
+    char pattern[2 * FULLKEY_MAX + 2], cursor[32] = "0";
+    size_t at = 0;
+    int ret = STORE_OK, stop = 0;
+
+    if (glob_escape(rs->prefix, pattern, sizeof pattern, &at) < 0 ||
+        glob_escape(prefix, pattern, sizeof pattern, &at) < 0)
+        return STORE_ERROR;
+    pattern[at++] = '*';
+    pattern[at] = 0;
+
+    do {
+        const char *argv[6] = { "SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT };
+        size_t argvlen[6] = { 4, strlen(cursor), 5, at, 5, strlen(SCAN_COUNT) };
+        struct redis_conn *c = redis_pool_get(rs->pool);
+        redisReply *scan, *vals = NULL, *keys;
+        const char **kp = NULL;
+        size_t *kl = NULL;
+
+        if (c == NULL)
+            return STORE_ERROR;
+        scan = redis_pool_exec(rs->pool, &c, 6, argv, argvlen, 1, -1);
+        if (scan == NULL) {
+            redis_pool_put(rs->pool, c);
+            return STORE_ERROR;
+        }
+        if (scan->type != REDIS_REPLY_ARRAY || scan->elements != 2 ||
+            scan->element[0]->type != REDIS_REPLY_STRING ||
+            scan->element[0]->len >= sizeof cursor ||
+            scan->element[1]->type != REDIS_REPLY_ARRAY) {
+            redis_pool_warn(rs->pool, "SCAN: unexpected reply");
+            freeReplyObject(scan);
+            redis_pool_put(rs->pool, c);
+            return STORE_ERROR;
+        }
+        memcpy(cursor, scan->element[0]->str, scan->element[0]->len + 1);
+        keys = scan->element[1];
+        if (keys->elements > 0) {
+            kp = calloc(keys->elements, sizeof *kp);
+            kl = calloc(keys->elements, sizeof *kl);
+            if (kp == NULL || kl == NULL) {
+                log_err("redis %s: out of memory", redis_pool_addr(rs->pool));
+                ret = STORE_ERROR;
+            } else {
+                for (size_t i = 0; i < keys->elements; i++) {
+                    kp[i] = keys->element[i]->str;
+                    kl[i] = keys->element[i]->len;
+                }
+                if ((vals = read_keys(rs, &c, kp, kl, keys->elements)) == NULL)
+                    ret = STORE_ERROR;
+            }
+        }
+        redis_pool_put(rs->pool, c);
+        for (size_t i = 0; vals && !stop && i < keys->elements; i++) {
+            const char *v;
+            size_t len;
+            time_t exp;
+
+            if (kl[i] < rs->prefix_len || !reply_value(vals, i, &v, &len, &exp) ||
+                (exp != 0 && exp <= now))
+                continue;
+            stop = fn(arg, kp[i] + rs->prefix_len, kl[i] - rs->prefix_len, v,
+                      len, exp);
+        }
+        if (vals)
+            freeReplyObject(vals);
+        free(kp);
+        free(kl);
+        freeReplyObject(scan);
+    } while (ret == STORE_OK && !stop && strcmp(cursor, "0") != 0);
+    return ret;
+}
+
+/* redis_expire - Redis expires records itself */
+static int redis_expire(struct store *st, time_t now, size_t max, size_t *removed)
+{
+    (void)st;
+    (void)now;
+    (void)max;
+    *removed = 0;
+    return STORE_OK;
+}
+
+/* redis_stats - DBSIZE and INFO memory's used_memory */
+static int redis_stats(struct store *st, struct store_stats *out)
+{
+    struct store_redis *rs = (struct store_redis *)st;
+    const char *argv1[1] = { "DBSIZE" }, *argv2[2] = { "INFO", "memory" };
+    size_t len1[1] = { 6 }, len2[2] = { 4, 6 };
+    struct redis_conn *c;
+    redisReply *r;
+    const char *p;
+
+    memset(out, 0, sizeof *out);
+    if ((c = redis_pool_get(rs->pool)) == NULL)
+        return STORE_ERROR;
+    if ((r = redis_pool_exec(rs->pool, &c, 1, argv1, len1, 1, -1)) == NULL) {
+        redis_pool_put(rs->pool, c);
+        return STORE_ERROR;
+    }
+    if (r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+        out->records = (uint64_t)r->integer;
+    freeReplyObject(r);
+    if ((r = redis_pool_exec(rs->pool, &c, 2, argv2, len2, 1, -1)) == NULL) {
+        redis_pool_put(rs->pool, c);
+        return STORE_ERROR;
+    }
+    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) {
+        for (p = r->str; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+            if (strncmp(p, "used_memory:", 12) == 0) {
+                out->bytes_used = strtoull(p + 12, NULL, 10);
+                break;
+            }
+    }
+    freeReplyObject(r);
+    redis_pool_put(rs->pool, c);
+    return STORE_OK;
+}
+
+/* redis_maintain - while Redis is down, try to reconnect (with back-off) */
+static void redis_maintain(struct store *st)
+{
+    redis_pool_maintain(((struct store_redis *)st)->pool);
+}
+
+static const struct store_ops redis_ops = {
+    .name = "redis",
+    .close = redis_close,
+    .get = redis_get,
+    .put = redis_put,
+    .del = redis_del,
+    .update = redis_update,
+    .iterate = redis_iterate,
+    .expire = redis_expire,
+    .stats = redis_stats,
+    .maintain = redis_maintain,
+};
+
+/* store_redis_open - check the settings and try a first connection */
+struct store *store_redis_open(const struct cfg_store *cfg, char *errbuf,
+                               size_t errlen)
+{
+    struct store_redis *rs;
+
+    if ((rs = calloc(1, sizeof *rs)) == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    rs->base.ops = &redis_ops;
+    snprintf(rs->prefix, sizeof rs->prefix, "%s", cfg->redis_prefix);
+    rs->prefix_len = strlen(rs->prefix);
+    rs->pool = redis_pool_new(cfg->redis[0] ? cfg->redis : "127.0.0.1:6379",
+                              cfg->redis_password, cfg->redis_db,
+                              cfg->redis_timeout_ms ? cfg->redis_timeout_ms : 500,
+                              script_text, SCRIPT_COUNT, errbuf, errlen);
+    if (rs->pool == NULL) {
+        free(rs);
+        return NULL;
+    }
+    for (int i = 0; i < STRIPES; i++)
+        pthread_mutex_init(&rs->stripe[i], NULL);
+    return &rs->base;
+}
