@@ -245,7 +245,7 @@ void authres_begin(struct authres *ar, char *buf, size_t size, const char *auths
     ar->len = o.len;
 }
 
-/* authres_iprev - iprev=RESULT [(host)] smtp.remote-ip=IP */
+/* authres_iprev - iprev=RESULT [(host)] policy.iprev=IP */
 void authres_iprev(struct authres *ar, const char *result, const char *client_ip,
                    const char *host)
 {
@@ -255,7 +255,7 @@ void authres_iprev(struct authres *ar, const char *result, const char *client_ip
     tmp[0] = '\0';
     authres_result(&o, "iprev", result);
     authres_comment(&o, host);
-    authres_property(&o, "smtp.remote-ip", client_ip);
+    authres_property(&o, "policy.iprev", client_ip);
     authres_append(ar, &o);
 }
 

@@ -15,7 +15,7 @@
  *   Builds the value of an Authentication-Results field (without the name):
  *
  *     mx.example.org;
- *         iprev=pass smtp.remote-ip=192.0.2.1 (mail.example.com);
+ *         iprev=pass policy.iprev=192.0.2.1 (mail.example.com);
  *         spf=pass smtp.mailfrom=user@example.com;
  *         dkim=pass (2048-bit key) header.d=example.com header.s=sel
  *         header.a=rsa-sha256 header.b="abc/def+"
@@ -63,7 +63,7 @@ struct authres {
 
 /* authres_begin - start a value in buf with our authserv-id */
 void authres_begin(struct authres *ar, char *buf, size_t size, const char *authserv_id);
-/* authres_iprev - iprev=RESULT smtp.remote-ip=IP [(host)] */
+/* authres_iprev - iprev=RESULT policy.iprev=IP [(host)] */
 void authres_iprev(struct authres *ar, const char *result, const char *client_ip,
                    const char *host);
 /* authres_spf - spf=RESULT smtp.mailfrom=ADDR, or smtp.helo=NAME when

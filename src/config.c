@@ -16,12 +16,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dnsbl.h"
 #include "log.h"
 #include "util.h"
 #include "whitelist.h"
 
 enum cfg_kind { K_STR, K_DURATION, K_DURATION_MS, K_UINT, K_SIZE, K_MODE, K_ON_ERROR,
-                K_BACKEND, K_NETS, K_SOCKET };
+                K_BACKEND, K_NETS, K_SOCKET, K_BOOL, K_ACTION, K_BL_ACTION, K_DNSBL };
 
 struct cfg_key {
     const char *section;
@@ -60,11 +61,21 @@ static const struct cfg_key cfg_keys[] = {
     {"greylist", "ipv4_prefix", K_UINT, OFF(grey.ipv4_prefix), 0, 32, "24"},
     {"greylist", "ipv6_prefix", K_UINT, OFF(grey.ipv6_prefix), 0, 128, "64"},
     {"greylist", "auto_whitelist", K_UINT, OFF(grey.auto_whitelist), 0, 1000000, "5"},
+    {"greylist", "suspicious_delay", K_DURATION, OFF(grey.suspicious_delay), 0, 30 * 86400, "30m"},
     {"whitelist", "clients", K_STR, OFF(wl_clients), 0, 0, SYSCONFDIR "/greyrep/whitelist_clients"},
     {"whitelist", "recipients", K_STR, OFF(wl_recipients), 0, 0, SYSCONFDIR "/greyrep/whitelist_recipients"},
     {"whitelist", "senders", K_STR, OFF(wl_senders), 0, 0, SYSCONFDIR "/greyrep/whitelist_senders"},
     {"dns", "servers", K_STR, OFF(dns_servers), 0, 0, ""},
     {"dns", "timeout", K_DURATION_MS, OFF(dns_timeout_ms), 100, 600000, "3s"},
+    {"spf", "enabled", K_BOOL, OFF(spf_enabled), 0, 0, "yes"},
+    {"spf", "fail_action", K_ACTION, OFF(spf_fail_action), 0, 0, "greylist"},
+    {"iprev", "enabled", K_BOOL, OFF(iprev_enabled), 0, 0, "yes"},
+    {"iprev", "generic_names", K_BOOL, OFF(iprev_generic), 0, 0, "yes"},
+    {"dkim", "enabled", K_BOOL, OFF(dkim_enabled), 0, 0, "yes"},
+    {"dkim", "min_key_bits", K_UINT, OFF(dkim_min_key_bits), 512, 16384, "1024"},
+    {"dnsbl", "zones", K_DNSBL, OFF(dnsbl_zones), 0, 0, ""},
+    {"dnsbl", "threshold", K_UINT, OFF(dnsbl_threshold), 1, 100000, "5"},
+    {"dnsbl", "action", K_BL_ACTION, OFF(dnsbl_action), 0, 0, "tempfail"},
 };
 #define NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 
@@ -181,8 +192,45 @@ static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char 
         return NULL;
     case K_NETS:
         return cfg_parse_nets(value, &cfg->trusted, &cfg->ntrusted);
+    case K_BOOL:
+        if (strcmp(value, "yes") == 0)
+            *(int *)field = 1;
+        else if (strcmp(value, "no") == 0)
+            *(int *)field = 0;
+        else
+            return "must be yes or no";
+        return NULL;
+    case K_ACTION:
+    case K_BL_ACTION:
+        for (int a = k->kind == K_ACTION ? ACT_NONE : ACT_TEMPFAIL; a <= ACT_REJECT; a++)
+            if (strcmp(value, cfg_action_name((enum cfg_action)a)) == 0) {
+                *(enum cfg_action *)field = (enum cfg_action)a;
+                return NULL;
+            }
+        return k->kind == K_ACTION ? "must be none, greylist, tempfail or reject"
+                                   : "must be tempfail or reject";
+    case K_DNSBL: {
+        static char err[256];   /* only the loading thread parses */
+        if (strlen(value) >= k->size)
+            return "value too long";
+        if (dnsbl_list_parse(cfg->dnsbl, value, err, sizeof err) < 0)
+            return err;
+        memcpy(field, value, strlen(value) + 1);
+        return NULL;
+    }
     }
     return "internal error";
+}
+
+const char *cfg_action_name(enum cfg_action a)
+{
+    static const char *names[] = {"none", "greylist", "tempfail", "reject"};
+    return names[a];
+}
+
+int cfg_checks_enabled(const struct cfg *cfg)
+{
+    return cfg->spf_enabled || cfg->iprev_enabled || cfg->dkim_enabled || cfg->dnsbl->n > 0;
 }
 
 int cfg_parse_duration(const char *s, unsigned *out)
@@ -221,7 +269,7 @@ int cfg_parse_size(const char *s, uint64_t *out)
 struct cfg *cfg_defaults(void)
 {
     struct cfg *cfg = calloc(1, sizeof *cfg);
-    if (cfg == NULL)
+    if (cfg == NULL || (cfg->dnsbl = calloc(1, sizeof *cfg->dnsbl)) == NULL)
         log_fatal("out of memory");
     for (size_t i = 0; i < NKEYS; i++)
         if (cfg_set(cfg, &cfg_keys[i], cfg_keys[i].def) != NULL)
@@ -236,6 +284,7 @@ void cfg_free(struct cfg *cfg)
     if (cfg == NULL)
         return;
     free(cfg->trusted);
+    free(cfg->dnsbl);
     wl_free(cfg->wl);
     free(cfg);
 }
@@ -367,6 +416,9 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
     fclose(fp);
     if (cfg->grey.delay > cfg->grey.retry_window)
         cfg_problem(&st, file, lineno, "[greylist] delay is longer than retry_window%s%s", "", "");
+    if (cfg->grey.suspicious_delay > cfg->grey.retry_window)
+        cfg_problem(&st, file, lineno,
+                    "[greylist] suspicious_delay is longer than retry_window%s%s", "", "");
     cfg_load_lists(cfg, explicit_lists, &st);
     if (cfg->authserv_id[0] == '\0')
         util_hostname(cfg->authserv_id, sizeof cfg->authserv_id);

@@ -49,9 +49,14 @@ struct cfg_greylist {
     unsigned ipv4_prefix;
     unsigned ipv6_prefix;
     unsigned auto_whitelist;      /* passes before a client is whitelisted; 0 = off */
+    unsigned suspicious_delay;    /* delay for senders the checks find suspicious */
 };
 
+/* What a check's bad result does to the verdict. */
+enum cfg_action { ACT_NONE, ACT_GREYLIST, ACT_TEMPFAIL, ACT_REJECT };
+
 struct wl;
+struct dnsbl_list;
 
 struct cfg {
     char file[PATH_MAX];
@@ -77,9 +82,28 @@ struct cfg {
     /* [dns] */
     char dns_servers[512];
     unsigned dns_timeout_ms;
+    /* [spf] */
+    int spf_enabled;
+    enum cfg_action spf_fail_action;  /* none | greylist | tempfail | reject */
+    /* [iprev] */
+    int iprev_enabled;
+    int iprev_generic;                /* flag generic/dynamic host names */
+    /* [dkim] */
+    int dkim_enabled;
+    unsigned dkim_min_key_bits;
+    /* [dnsbl] */
+    char dnsbl_zones[2048];
+    struct dnsbl_list *dnsbl;         /* parsed zones; n == 0 when none */
+    unsigned dnsbl_threshold;         /* score at or over: dnsbl_action */
+    enum cfg_action dnsbl_action;     /* tempfail | reject */
 
     int refs;                     /* guarded by the config lock */
 };
+
+/* cfg_checks_enabled - does any DNS-based check run? */
+int cfg_checks_enabled(const struct cfg *cfg);
+/* cfg_action_name - "none", "greylist", "tempfail", "reject" */
+const char *cfg_action_name(enum cfg_action a);
 
 /* cfg_report_fn - one problem, already formatted as "FILE:LINE: message" */
 typedef void (*cfg_report_fn)(void *arg, const char *line);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "decide.h"
 #include "greylist.h"
 #include "log.h"
@@ -139,14 +140,21 @@ static void explainf(char *buf, size_t len, const char *fmt, ...)
 }
 
 void decide_triplet_key(const struct cfg *cfg, const struct net_addr *client,
-                        const struct env_addr *sender, const struct env_addr *rcpt,
-                        char *key, size_t len)
+                        const char *spf_domain, const struct env_addr *sender,
+                        const struct env_addr *rcpt, char *key, size_t len)
 {
-    char net[NET_STRLEN], s[GREY_PART_MAX + 1], r[GREY_PART_MAX + 1];
+    char net[GREY_PART_MAX + 8], s[GREY_PART_MAX + 1], r[GREY_PART_MAX + 1];
     struct net_cidr c;
 
-    grey_client_net(&cfg->grey, client, &c);
-    net_format_cidr(&c, net, sizeof net);
+    if (spf_domain != NULL) {
+        /* senders retrying from another address of their pool still match */
+        memcpy(net, "spf:", 4);
+        grey_key_part(spf_domain, strlen(spf_domain), util_hash64(spf_domain, strlen(spf_domain)),
+                      0, net + 4, sizeof net - 4);
+    } else {
+        grey_client_net(&cfg->grey, client, &c);
+        net_format_cidr(&c, net, sizeof net);
+    }
     grey_normalise_sender(sender, s, sizeof s);
     grey_normalise_rcpt(rcpt, r, sizeof r);
     snprintf(key, len, "t|%s|%s|%s", net, s, r);
@@ -160,6 +168,7 @@ void decide_client_key(const struct net_addr *client, char *key, size_t len)
 
 struct decide_run {
     const struct cfg *cfg;
+    unsigned delay;
     time_t now;
     int dry_run;
     struct verdict v;
@@ -170,7 +179,7 @@ static int decide_update(void *arg, struct store_rec *rec, size_t n)
 {
     struct decide_run *d = arg;
     (void)n;
-    policy_records(&d->cfg->grey, rec, d->now, &d->v);
+    policy_records(&d->cfg->grey, d->delay, rec, d->now, &d->v);
     return d->dry_run ? -1 : 0;
 }
 
@@ -186,7 +195,7 @@ static void decide_error(const struct cfg *cfg, struct verdict *v, const char *w
 
 /* decide_whitelisted - static lists first, then the admin mirror */
 static int decide_whitelisted(const struct cfg *cfg, const struct decide_input *in,
-                              time_t now, char *what, size_t len)
+                              const char *host, time_t now, char *what, size_t len)
 {
     int hit = 0;
     const struct wl *lists[2];
@@ -197,7 +206,7 @@ static int decide_whitelisted(const struct cfg *cfg, const struct decide_input *
     for (int i = 0; i < 2 && !hit; i++) {
         if (lists[i] == NULL)
             continue;
-        hit = wl_match_client(lists[i], in->client, in->verified_host, now, what, len)
+        hit = wl_match_client(lists[i], in->client, host, now, what, len)
               || wl_match_sender(lists[i], in->sender, now, what, len)
               || wl_match_rcpt(lists[i], in->rcpt, now, what, len);
         if (hit && i == 1) {
@@ -213,9 +222,10 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
                  time_t now, int dry_run, struct verdict *v, char *explain,
                  size_t explain_len)
 {
-    struct policy_facts f = {0, in->authenticated, NULL};
+    struct policy_facts f = {0, in->authenticated, NULL, NULL};
     char what[WL_VALUE_MAX + 32], ckey[NET_STRLEN + 4], tkey[STORE_MAX_KEY];
-    char addr[NET_STRLEN];
+    char addr[NET_STRLEN], suspicious[300];
+    const char *host = in->verified_host;
     struct store_rec rec[2];
     struct decide_run d;
 
@@ -233,17 +243,37 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
     }
     explainf(explain, explain_len, "authentication: %s",
              in->authenticated ? "authenticated session" : "none");
+    if (!f.trusted && !f.authenticated && in->checks != NULL) {
+        const struct chk_facts *dns = chk_facts(in->checks);
+        f.dns = dns;
+        if (dns->iprev_done) {
+            /* only a name that maps back to the client may match a host entry */
+            host = dns->iprev_host[0] ? dns->iprev_host : NULL;
+            explainf(explain, explain_len, "iprev: %s%s%s%s", iprev_result_name(dns->iprev),
+                     host ? " (" : "", host ? host : "", host ? ")" : "");
+            if (dns->generic)
+                explainf(explain, explain_len, "iprev: %s looks generic/dynamic", host);
+        }
+        if (dns->spf_done)
+            explainf(explain, explain_len, "spf: %s for %s%s", spf_result_name(dns->spf),
+                     dns->spf_domain[0] ? dns->spf_domain : "(no domain)",
+                     dns->spf_helo ? " (HELO identity)" : "");
+        if (dns->dnsbl_done)
+            explainf(explain, explain_len, "dnsbl: score %d%s%s%s", dns->dnsbl_score,
+                     dns->dnsbl_listed[0] ? " (" : "", dns->dnsbl_listed,
+                     dns->dnsbl_listed[0] ? ")" : "");
+    }
     if (!f.trusted && !f.authenticated) {
         if (st != NULL && admin_refresh(st, now) < 0) {
             decide_error(cfg, v, "store failure reading the admin whitelist");
             explainf(explain, explain_len, "%s", v->why);
             return;
         }
-        if (decide_whitelisted(cfg, in, now, what, sizeof what))
+        if (decide_whitelisted(cfg, in, host, now, what, sizeof what))
             f.whitelisted = what;
         explainf(explain, explain_len, "whitelist: %s", f.whitelisted ? what : "no entry matches");
     }
-    if (policy_static(&f, v)) {
+    if (policy_static(cfg, &f, v)) {
         explainf(explain, explain_len, "verdict: %s", v->why);
         return;
     }
@@ -251,13 +281,15 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
         decide_error(cfg, v, "no store");
         return;
     }
-    decide_triplet_key(cfg, in->client, in->sender, in->rcpt, tkey, sizeof tkey);
+    decide_triplet_key(cfg, in->client, policy_spf_domain(&f), in->sender, in->rcpt, tkey,
+                       sizeof tkey);
     decide_client_key(in->client, ckey, sizeof ckey);
     memset(rec, 0, sizeof rec);
     rec[0].key = tkey;
     rec[1].key = ckey;
     memset(&d, 0, sizeof d);
     d.cfg = cfg;
+    d.delay = policy_delay(cfg, &f, suspicious, sizeof suspicious);
     d.now = now;
     d.dry_run = dry_run;
     if (store_update(st, rec, 2, now, decide_update, &d) != STORE_OK) {
@@ -266,6 +298,10 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
         return;
     }
     *v = d.v;
+    if (suspicious[0] != '\0') {
+        size_t used = strlen(v->why);
+        snprintf(v->why + used, sizeof v->why - used, " (suspicious: %s)", suspicious);
+    }
     if (v->bad_record)
         log_warn("store: a record for %s did not decode; treated as absent", tkey);
     if (explain != NULL) {

@@ -26,9 +26,12 @@
 #include "policy.h"
 #include "store.h"
 
+struct chk_conn;
+
 struct decide_input {
     const struct net_addr *client;   /* NULL: not an IP client (local) */
     const char *verified_host;       /* MTA-verified host name or NULL */
+    struct chk_conn *checks;         /* the DNS checks of this message, or NULL */
     int authenticated;
     const struct env_addr *sender;
     const struct env_addr *rcpt;
@@ -40,10 +43,11 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
                  time_t now, int dry_run, struct verdict *v, char *explain,
                  size_t explain_len);
 
-/* decide_triplet_key / decide_client_key - the store keys for a decision */
+/* decide_triplet_key / decide_client_key - the store keys for a decision;
+ * an SPF-validated sender domain (or NULL) replaces the client network */
 void decide_triplet_key(const struct cfg *cfg, const struct net_addr *client,
-                        const struct env_addr *sender, const struct env_addr *rcpt,
-                        char *key, size_t len);
+                        const char *spf_domain, const struct env_addr *sender,
+                        const struct env_addr *rcpt, char *key, size_t len);
 void decide_client_key(const struct net_addr *client, char *key, size_t len);
 
 /* Decision counters of this process (for greyrepctl stats). */

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "config.h"
 #include "decide.h"
 #include "log.h"
@@ -44,6 +45,7 @@
 #include "util.h"
 
 static struct store *the_store;
+static struct checks *the_checks;
 static volatile int stopping;
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
@@ -192,8 +194,11 @@ static void drop_privileges(const struct cfg *cfg)
 static void warn_restart_only(const struct cfg *old, const struct cfg *new)
 {
     if (strcmp(old->socket, new->socket) != 0 || strcmp(old->user, new->user) != 0
-        || memcmp(&old->store, &new->store, sizeof old->store) != 0)
-        log_warn("reload: [milter] socket/user and [store] changes take effect at the next restart");
+        || memcmp(&old->store, &new->store, sizeof old->store) != 0
+        || strcmp(old->dns_servers, new->dns_servers) != 0
+        || old->dkim_min_key_bits != new->dkim_min_key_bits)
+        log_warn("reload: [milter] socket/user, [store], [dns] servers and [dkim] min_key_bits "
+                 "take effect at the next restart");
 }
 
 /* reload - SIGUSR1: build the new configuration beside the old one */
@@ -367,7 +372,11 @@ int main(int argc, char **argv)
     the_store = store_open(&cfg->store, err, sizeof err);
     if (the_store == NULL)
         log_fatal("store: %s", err);
-    milter_init(the_store);
+    /* the checks start even when all are off, so a reload can turn them on */
+    the_checks = chk_open(cfg, err, sizeof err);
+    if (the_checks == NULL)
+        log_fatal("DNS checks: %s", err);
+    milter_init(the_store, the_checks);
     cfg_install(cfg);
 
     /* SIGUSR1 goes to our signal thread only; libmilter handles the rest */
@@ -391,6 +400,7 @@ int main(int argc, char **argv)
     pthread_join(maint_tid, NULL);
     pthread_kill(sig_tid, SIGUSR1);
     pthread_join(sig_tid, NULL);
+    chk_close(the_checks);
     store_close(the_store);
     cfg_install(NULL);
     /* best effort: after dropping privileges these may not be ours to remove */

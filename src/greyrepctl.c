@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "config.h"
 #include "ctl_json.h"
 #include "decide.h"
@@ -240,12 +241,18 @@ static int print_triplet(void *arg, const char *key, size_t klen, const void *va
     return 0;
 }
 
-/* parse_triplet - IP SENDER RCPT as the daemon would see them */
+/* parse_triplet - IP SENDER RCPT as the daemon would see them; with
+ * spf_domain, "spf:DOMAIN" is accepted in place of the IP */
 static void parse_triplet(const char *ip, const char *from, const char *rcpt,
-                          struct net_addr *a, struct env_addr *s, struct env_addr *r)
+                          struct net_addr *a, const char **spf_domain,
+                          struct env_addr *s, struct env_addr *r)
 {
-    if (net_parse(ip, a) < 0)
+    if (spf_domain != NULL && strncmp(ip, "spf:", 4) == 0 && ip[4] != '\0') {
+        *spf_domain = ip + 4;
+        memset(a, 0, sizeof *a);
+    } else if (net_parse(ip, a) < 0) {
         fail("invalid IP address %s", ip, "");
+    }
     env_parse(from, s);
     if (s->flags & ENV_MALFORMED)
         fail("invalid sender %s: %s", from, s->why);
@@ -263,10 +270,12 @@ static int cmd_greylist_del(const struct cfg *cfg, struct store *st, const struc
     size_t len = sizeof buf;
     int rc;
 
+    const char *spf_domain = NULL;
+
     if (o->nargs != 3)
         usage();
-    parse_triplet(o->args[0], o->args[1], o->args[2], &a, &s, &r);
-    decide_triplet_key(cfg, &a, &s, &r, key, sizeof key);
+    parse_triplet(o->args[0], o->args[1], o->args[2], &a, &spf_domain, &s, &r);
+    decide_triplet_key(cfg, &a, spf_domain, &s, &r, key, sizeof key);
     rc = store_get(st, key, buf, &len, NULL, util_now());
     if (rc == STORE_NOTFOUND)
         fail("no greylist entry %s", key + 2, "");
@@ -283,19 +292,36 @@ static int cmd_check(const struct cfg *cfg, struct store *st, const struct opts 
     struct env_addr s, r;
     struct decide_input in;
     struct verdict v;
-    char explain[4096], *line, *save = NULL;
+    struct checks *chk = NULL;
+    char explain[4096], *line, *save = NULL, err[256], ip[NET_STRLEN];
+    char sender[ENV_LOCAL_MAX + ENV_DOMAIN_MAX + 2] = "";
+    int trusted = 0;
 
     if (o->ip == NULL || o->from == NULL || o->rcpt == NULL || o->nargs != 0)
         usage();
-    parse_triplet(o->ip, o->from, o->rcpt, &a, &s, &r);
+    parse_triplet(o->ip, o->from, o->rcpt, &a, NULL, &s, &r);
     memset(&in, 0, sizeof in);
     in.client = &a;
     in.sender = &s;
     in.rcpt = &r;
+    for (size_t i = 0; i < cfg->ntrusted; i++)
+        trusted |= net_cidr_match(&cfg->trusted[i], &a);
+    /* live, read-only lookups, exactly as the daemon would make them */
+    if (!trusted && cfg_checks_enabled(cfg)) {
+        if ((chk = chk_open(cfg, err, sizeof err)) == NULL)
+            fail("DNS checks: %s%s", err, "");
+        in.checks = chk_connect(chk, cfg, net_format(&a, ip, sizeof ip));
+        if (!(s.flags & ENV_NULL))
+            snprintf(sender, sizeof sender, "%s@%s", s.local, s.domain);
+        chk_mail(in.checks, cfg, o->helo ? o->helo : "", sender, 0);
+    }
     decide_rcpt(cfg, st, &in, util_now(), 1, &v, explain, sizeof explain);
+    chk_conn_free(in.checks);
+    chk_close(chk);
     if (o->json) {
         printf("{\"verdict\":\"%s\",\"reason\":\"%s\",\"remaining\":%u,\"why\":",
-               v.action == V_ACCEPT ? "accept" : "tempfail", policy_reason_name(v.reason),
+               v.action == V_ACCEPT ? "accept" : v.action == V_REJECT ? "reject" : "tempfail",
+               policy_reason_name(v.reason),
                v.remaining);
         json_string(stdout, v.why, strlen(v.why));
         printf(",\"reasons\":[");
@@ -306,11 +332,12 @@ static int cmd_check(const struct cfg *cfg, struct store *st, const struct opts 
         }
         printf("]}\n");
     } else {
-        printf("verdict\t%s\n", v.action == V_ACCEPT ? "accept" : "tempfail");
+        printf("verdict\t%s\n",
+               v.action == V_ACCEPT ? "accept" : v.action == V_REJECT ? "reject" : "tempfail");
         for (line = strtok_r(explain, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
             printf("reason\t%s\n", line);
     }
-    return v.action == V_ACCEPT ? 0 : 3;
+    return v.action == V_ACCEPT ? 0 : v.action == V_REJECT ? 4 : 3;
 }
 
 /* --- stats ----------------------------------------------------------- */

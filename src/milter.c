@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
+#include "authres.h"
+#include "checks.h"
 #include "config.h"
 #include "decide.h"
 #include "envaddr.h"
@@ -16,6 +20,7 @@
 #include "util.h"
 
 #define HOST_MAX 256
+#define FORGED_MAX 64   /* Authentication-Results fields we can remove per message */
 
 struct conn {
     struct cfg *cfg;            /* a reference for the whole connection */
@@ -31,14 +36,21 @@ struct conn {
     int authenticated;
     int delayed;                /* a recipient passed after a delay */
     unsigned delayed_by;
+    struct chk_conn *checks;    /* DNS checks; NULL for trusted or local clients */
+    int trusted;
+    int ar_count;               /* Authentication-Results fields seen */
+    int nforged;                /* ... of which claim our authserv-id */
+    int forged[FORGED_MAX];     /* their indices (1-based, per field name) */
 };
 
 static struct store *milter_store;
+static struct checks *milter_checks;
 static char milter_host[HOST_MAX];
 
-void milter_init(struct store *st)
+void milter_init(struct store *st, struct checks *chk)
 {
     milter_store = st;
+    milter_checks = chk;
     util_hostname(milter_host, sizeof milter_host);
 }
 
@@ -93,7 +105,12 @@ static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
     c->ip = sa != NULL && net_from_sockaddr(sa, &c->client) == 0;
     if (c->ip) {
         net_format(&c->client, c->addr, sizeof c->addr);
+        for (size_t i = 0; i < c->cfg->ntrusted; i++)
+            c->trusted |= net_cidr_match(&c->cfg->trusted[i], &c->client);
+        if (!c->trusted)
+            c->checks = chk_connect(milter_checks, c->cfg, c->addr);
     } else {
+        c->trusted = 1;
         util_strlcpy(c->addr, "local", sizeof c->addr);
         log_info("client=%s host=%s: not an IP connection, treated as local",
                  c->addr, safe(hostname, buf, sizeof buf));
@@ -152,6 +169,13 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
     warn_address(c, "sender", arg, &c->sender);
     safe(arg, c->from, sizeof c->from);
     c->authenticated = *macro(ctx, "{auth_authen}") != '\0';
+    c->ar_count = c->nforged = 0;
+    if (c->checks != NULL) {
+        char sender[ENV_LOCAL_MAX + ENV_DOMAIN_MAX + 2] = "";
+        if (!(c->sender.flags & ENV_NULL))
+            snprintf(sender, sizeof sender, "%s@%s", c->sender.local, c->sender.domain);
+        chk_mail(c->checks, c->cfg, c->helo, sender, c->authenticated);
+    }
     return SMFIS_CONTINUE;
 }
 
@@ -177,13 +201,15 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     warn_address(c, "recipient", arg, &rcpt);
     in.client = c->ip ? &c->client : NULL;
     in.verified_host = c->host[0] ? c->host : NULL;
+    in.checks = c->checks;
     in.authenticated = c->authenticated;
     in.sender = &c->sender;
     in.rcpt = &rcpt;
     decide_rcpt(c->cfg, milter_store, &in, util_now(), 0, &v, NULL, 0);
     decide_note(v.action, v.reason == R_ERROR);
     log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)", c->addr,
-             c->qid[0] ? c->qid : "-", c->from, safe(arg, r, sizeof r), v.action == V_ACCEPT ? "accept" : "tempfail",
+             c->qid[0] ? c->qid : "-", c->from, safe(arg, r, sizeof r),
+             v.action == V_ACCEPT ? "accept" : v.action == V_REJECT ? "reject" : "tempfail",
              policy_reason_name(v.reason), v.why);
     if (v.action == V_ACCEPT) {
         if (v.reason == R_GREY_PASSED && v.delayed >= c->delayed_by) {
@@ -191,6 +217,12 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
             c->delayed_by = v.delayed;
         }
         return SMFIS_CONTINUE;
+    }
+    if (v.action == V_REJECT) {
+        smfi_setreply(ctx, "550", "5.7.1", v.reason == R_DNSBL
+                                               ? "Rejected: client is listed in DNS block lists"
+                                               : "Rejected: SPF does not allow this client");
+        return SMFIS_REJECT;
     }
     if (v.reason == R_ERROR) {
         smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
@@ -202,14 +234,66 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     return SMFIS_TEMPFAIL;
 }
 
+static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct conn *c = conn_of(ctx);
+    if (c == NULL || name == NULL || value == NULL)
+        return SMFIS_CONTINUE;
+    if (!c->trusted && strcasecmp(name, "Authentication-Results") == 0) {
+        c->ar_count++;
+        if (authres_claims_authserv(value, c->cfg->authserv_id)) {
+            if (c->nforged < FORGED_MAX)
+                c->forged[c->nforged++] = c->ar_count;
+            else
+                log_warn("client=%s: more than %d forged Authentication-Results; not all removed",
+                         c->addr, FORGED_MAX);
+        }
+    }
+    chk_header(c->checks, name, value);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat on_eoh(SMFICTX *ctx)
+{
+    struct conn *c = conn_of(ctx);
+    if (c != NULL)
+        chk_eoh(c->checks);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat on_body(SMFICTX *ctx, unsigned char *buf, size_t len)
+{
+    struct conn *c = conn_of(ctx);
+    if (c != NULL && buf != NULL)
+        chk_body(c->checks, buf, len);
+    return SMFIS_CONTINUE;
+}
+
 static sfsistat on_eom(SMFICTX *ctx)
 {
     struct conn *c = conn_of(ctx);
-    char value[512], date[64];
+    char value[512], date[64], ar[AUTHRES_MAX], summary[256];
 
     if (c == NULL)
         return SMFIS_CONTINUE;
     note_qid(ctx, c);
+    /* a sender must not hand us our own verdict: remove claims of our id,
+     * from the last to the first so the indices stay valid */
+    for (int i = c->nforged - 1; i >= 0; i--) {
+        if (smfi_chgheader(ctx, "Authentication-Results", c->forged[i], NULL) != MI_SUCCESS)
+            log_warn("client=%s qid=%s: could not remove a forged Authentication-Results",
+                     c->addr, c->qid[0] ? c->qid : "-");
+    }
+    if (c->nforged > 0)
+        log_info("client=%s qid=%s: removed %d Authentication-Results claiming %s", c->addr,
+                 c->qid[0] ? c->qid : "-", c->nforged, c->cfg->authserv_id);
+    if (chk_eom(c->checks, c->cfg, ar, sizeof ar, summary, sizeof summary)) {
+        if (smfi_insheader(ctx, 0, "Authentication-Results", ar) != MI_SUCCESS)
+            log_warn("client=%s qid=%s: could not add Authentication-Results", c->addr,
+                     c->qid[0] ? c->qid : "-");
+        if (summary[0] != '\0')
+            log_info("client=%s qid=%s: %s", c->addr, c->qid[0] ? c->qid : "-", summary);
+    }
     if (c->delayed) {
         snprintf(value, sizeof value, "delayed %u seconds by greyrep-%s at %s; %s",
                  c->delayed_by, PACKAGE_VERSION, milter_host,
@@ -235,6 +319,7 @@ static sfsistat on_close(SMFICTX *ctx)
     struct conn *c = conn_of(ctx);
     if (c != NULL) {
         smfi_setpriv(ctx, NULL);
+        chk_conn_free(c->checks);
         cfg_release(c->cfg);
         free(c);
     }
@@ -244,11 +329,14 @@ static sfsistat on_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
     .xxfi_name = "greyrep",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
     .xxfi_connect = on_connect,
     .xxfi_helo = on_helo,
     .xxfi_envfrom = on_envfrom,
     .xxfi_envrcpt = on_envrcpt,
+    .xxfi_header = on_header,
+    .xxfi_eoh = on_eoh,
+    .xxfi_body = on_body,
     .xxfi_eom = on_eom,
     .xxfi_abort = on_abort,
     .xxfi_close = on_close,

@@ -23,7 +23,9 @@
 
 extern struct smfiDesc milter_desc;
 
-/* milter_init - the store every connection uses, and this host's name */
-void milter_init(struct store *st);
+struct checks;
+
+/* milter_init - the store and DNS checks every connection uses */
+void milter_init(struct store *st, struct checks *chk);
 
 #endif

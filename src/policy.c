@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checks.h"
 #include "config.h"
 #include "policy.h"
 #include "record.h"
@@ -14,12 +15,14 @@ const char *policy_reason_name(enum verdict_reason r)
 {
     static const char *names[] = {"trusted", "authenticated", "whitelisted",
                                   "auto-whitelisted", "greylisted", "too-early",
-                                  "passed", "known", "error"};
+                                  "passed", "known", "error", "dnsbl", "spf-fail"};
     return names[r];
 }
 
-int policy_static(const struct policy_facts *f, struct verdict *v)
+int policy_static(const struct cfg *cfg, const struct policy_facts *f, struct verdict *v)
 {
+    const struct chk_facts *d = f->dns;
+
     memset(v, 0, sizeof *v);
     v->action = V_ACCEPT;
     if (f->trusted) {
@@ -37,18 +40,83 @@ int policy_static(const struct policy_facts *f, struct verdict *v)
         snprintf(v->why, sizeof v->why, "whitelisted: %s", f->whitelisted);
         return 1;
     }
+    if (d == NULL)
+        return 0;
+    if (d->dns_failed) {
+        v->reason = R_ERROR;
+        v->action = cfg->on_error == ON_ERROR_ACCEPT ? V_ACCEPT : V_TEMPFAIL;
+        snprintf(v->why, sizeof v->why, "every DNS lookup failed: on_error %s",
+                 cfg->on_error == ON_ERROR_ACCEPT ? "accept" : "tempfail");
+        return 1;
+    }
+    if (d->dnsbl_done && d->dnsbl_score >= (int)cfg->dnsbl_threshold) {
+        v->reason = R_DNSBL;
+        v->action = cfg->dnsbl_action == ACT_REJECT ? V_REJECT : V_TEMPFAIL;
+        snprintf(v->why, sizeof v->why, "DNSBL score %d >= %u (%s)", d->dnsbl_score,
+                 cfg->dnsbl_threshold, d->dnsbl_listed);
+        return 1;
+    }
+    if (d->spf_done && d->spf == SPF_FAIL
+        && (cfg->spf_fail_action == ACT_TEMPFAIL || cfg->spf_fail_action == ACT_REJECT)) {
+        v->reason = R_SPF_FAIL;
+        v->action = cfg->spf_fail_action == ACT_REJECT ? V_REJECT : V_TEMPFAIL;
+        snprintf(v->why, sizeof v->why, "SPF fail for %s", d->spf_domain);
+        return 1;
+    }
     return 0;
 }
 
-void policy_records(const struct cfg_greylist *g, struct store_rec *rec, time_t now,
-                    struct verdict *v)
+/* add_reason - append ", text" to a reason list */
+static void add_reason(char *why, size_t len, const char *text)
 {
+    size_t used = strlen(why);
+    snprintf(why + used, len - used, "%s%s", used ? ", " : "", text);
+}
+
+unsigned policy_delay(const struct cfg *cfg, const struct policy_facts *f, char *why,
+                      size_t len)
+{
+    const struct chk_facts *d = f->dns;
+    char buf[320];
+
+    why[0] = '\0';
+    if (d == NULL)
+        return cfg->grey.delay;
+    if (d->spf_done && d->spf == SPF_FAIL && cfg->spf_fail_action == ACT_GREYLIST)
+        add_reason(why, len, "SPF fail");
+    if (d->iprev_done && (d->iprev == IPREV_FAIL || d->iprev == IPREV_PERMERROR))
+        add_reason(why, len, d->iprev == IPREV_FAIL ? "iprev fail" : "no PTR");
+    if (d->iprev_done && d->generic)
+        add_reason(why, len, "generic host name");
+    if (d->dnsbl_done && d->dnsbl_score > 0) {
+        snprintf(buf, sizeof buf, "DNSBL score %d (%s)", d->dnsbl_score, d->dnsbl_listed);
+        add_reason(why, len, buf);
+    }
+    if (why[0] == '\0' || cfg->grey.suspicious_delay < cfg->grey.delay)
+        return cfg->grey.delay;
+    return cfg->grey.suspicious_delay;
+}
+
+const char *policy_spf_domain(const struct policy_facts *f)
+{
+    if (f->dns == NULL || !f->dns->spf_done || f->dns->spf != SPF_PASS || f->dns->spf_helo
+        || f->dns->spf_domain[0] == '\0')
+        return NULL;
+    return f->dns->spf_domain;
+}
+
+void policy_records(const struct cfg_greylist *grey, unsigned delay, struct store_rec *rec,
+                    time_t now, struct verdict *v)
+{
+    struct cfg_greylist adjusted = *grey;
+    const struct cfg_greylist *g = &adjusted;
     struct store_rec *tr = &rec[0], *cr = &rec[1];
     struct rec_triplet t;
     struct rec_client c;
     struct grey_outcome o;
     int tfound = tr->found, cfound = cr->found;
 
+    adjusted.delay = delay;
     memset(v, 0, sizeof *v);
     if (tfound && rec_triplet_decode(tr->val, tr->len, &t) < 0) {
         tfound = 0;

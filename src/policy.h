@@ -17,7 +17,7 @@
 #include "greylist.h"
 #include "store.h"
 
-enum verdict_action { V_ACCEPT, V_TEMPFAIL };
+enum verdict_action { V_ACCEPT, V_TEMPFAIL, V_REJECT };
 
 enum verdict_reason {
     R_TRUSTED,      /* client in trusted_networks, or not an IP client */
@@ -28,7 +28,9 @@ enum verdict_reason {
     R_GREY_EARLY,
     R_GREY_PASSED,
     R_GREY_KNOWN,
-    R_ERROR         /* no decision possible: on_error */
+    R_ERROR,        /* no decision possible: on_error */
+    R_DNSBL,        /* DNS block list score at or over the threshold */
+    R_SPF_FAIL      /* SPF fail with fail_action tempfail or reject */
 };
 
 struct verdict {
@@ -40,19 +42,30 @@ struct verdict {
     char why[320];        /* one line for logs and greyrepctl check */
 };
 
+struct chk_facts;
+
 struct policy_facts {
     int trusted;
     int authenticated;
     const char *whitelisted;    /* description of the matching entry, or NULL */
+    const struct chk_facts *dns; /* results of the DNS checks, or NULL */
 };
 
 /* policy_static - decide from facts alone; 1 if decided (no store needed) */
-int policy_static(const struct policy_facts *f, struct verdict *v);
+int policy_static(const struct cfg *cfg, const struct policy_facts *f, struct verdict *v);
+
+/* policy_delay - the greylisting delay for this sender: delay, or
+ * suspicious_delay with the reasons in why (empty when not suspicious) */
+unsigned policy_delay(const struct cfg *cfg, const struct policy_facts *f, char *why,
+                      size_t len);
+/* policy_spf_domain - the SPF-validated sender domain that replaces the
+ * client network in the triplet key, or NULL */
+const char *policy_spf_domain(const struct policy_facts *f);
 
 /* policy_records - the greylist decision; rec[0] is the triplet record and
  * rec[1] the client record.  Fills v and sets the records' actions. */
-void policy_records(const struct cfg_greylist *g, struct store_rec *rec, time_t now,
-                    struct verdict *v);
+void policy_records(const struct cfg_greylist *g, unsigned delay, struct store_rec *rec,
+                    time_t now, struct verdict *v);
 
 /* policy_reason_name - short stable name for logs and JSON */
 const char *policy_reason_name(enum verdict_reason r);

@@ -83,7 +83,7 @@ static void test_build(void)
     check("full: end ok", authres_end(&ar) == 0);
     check_str("full: text", buf,
               "mx.example.org;\n"
-              "\tiprev=pass (mail.example.com) smtp.remote-ip=192.0.2.1;\n"
+              "\tiprev=pass (mail.example.com) policy.iprev=192.0.2.1;\n"
               "\tspf=pass smtp.mailfrom=user@example.com;\n"
               "\tdkim=pass (2048-bit key) header.d=example.com header.s=sel"
               " header.a=rsa-sha256 header.b=\"abc/def+\";\n"
@@ -97,7 +97,7 @@ static void test_build(void)
     authres_end(&ar);
     check_str("ipv6 quoted, null sender uses helo, dkim=none", buf,
               "mx.example.org;\n"
-              "\tiprev=permerror smtp.remote-ip=\"2001:db8::1\";\n"
+              "\tiprev=permerror policy.iprev=\"2001:db8::1\";\n"
               "\tspf=none smtp.helo=helo.example.com;\n"
               "\tdkim=none");
 
@@ -150,7 +150,7 @@ static void test_hostile(void)
     authres_iprev(&ar, "pass", "192.0.2.1", "evil)(x\r\n\\");
     authres_end(&ar);
     check_str("comment escaping", buf,
-              "mx;\n\tiprev=pass (evil\\)\\(x\\\\) smtp.remote-ip=192.0.2.1");
+              "mx;\n\tiprev=pass (evil\\)\\(x\\\\) policy.iprev=192.0.2.1");
 
     authres_begin(&ar, buf, sizeof buf, "mx");
     authres_spf(&ar, "pass\r\nX: y", "a@example.com", NULL);
@@ -183,7 +183,7 @@ static void test_hostile(void)
         authres_spf(&ar, "pass", "someone.long@example.com", NULL);
         check("small buffer: truncated reported", authres_end(&ar) == -1);
         check_str("small buffer: whole resinfos only", small,
-                  "mx.example.org;\n\tiprev=pass smtp.remote-ip=192.0.2.1");
+                  "mx.example.org;\n\tiprev=pass policy.iprev=192.0.2.1");
         authres_begin(&ar, small, 5, "mx.example.org");
         check("tiny buffer: -1", authres_end(&ar) == -1 && strlen(small) < 5);
         authres_begin(&ar, NULL, 0, "mx");
