@@ -262,6 +262,8 @@ int cfg_parse_size(const char *s, uint64_t *out)
         mult = 1ULL << 30;
     else if (s[n] != '\0')
         return -1;
+    if (v > UINT64_MAX / mult)
+        return -1;
     *out = v * mult;
     return 0;
 }

@@ -84,7 +84,7 @@ static int admin_load_one(void *arg, const char *key, size_t klen, const void *v
         return 0;
     *value++ = '\0';
     if (wl_parse_type(type, &t) < 0 || wl_add(wl, t, value, expires, &why) < 0)
-        log_warn("store: ignoring bad whitelist record %s", buf);
+        log_warn("store: ignoring bad whitelist record %.*s", (int)klen, key);
     return 0;
 }
 
@@ -143,21 +143,21 @@ void decide_triplet_key(const struct cfg *cfg, const struct net_addr *client,
                         const char *spf_domain, const struct env_addr *sender,
                         const struct env_addr *rcpt, char *key, size_t len)
 {
-    char net[GREY_PART_MAX + 8], s[GREY_PART_MAX + 1], r[GREY_PART_MAX + 1];
+    char net[GREY_DOMAIN_MAX + 8], s[GREY_PART_MAX + 1], r[GREY_PART_MAX + 1];
     struct net_cidr c;
 
     if (spf_domain != NULL) {
         /* senders retrying from another address of their pool still match */
         memcpy(net, "spf:", 4);
-        grey_key_part(spf_domain, strlen(spf_domain), util_hash64(spf_domain, strlen(spf_domain)),
-                      0, net + 4, sizeof net - 4);
+        grey_key_part(spf_domain, strlen(spf_domain), 0, 0, net + 4, GREY_DOMAIN_MAX + 1);
     } else {
         grey_client_net(&cfg->grey, client, &c);
         net_format_cidr(&c, net, sizeof net);
     }
     grey_normalise_sender(sender, s, sizeof s);
     grey_normalise_rcpt(rcpt, r, sizeof r);
-    snprintf(key, len, "t|%s|%s|%s", net, s, r);
+    if ((size_t)snprintf(key, len, "t|%s|%s|%s", net, s, r) >= len)
+        log_panic("decide_triplet_key: key longer than %zu bytes", len);
 }
 
 void decide_client_key(const struct net_addr *client, char *key, size_t len)

@@ -35,7 +35,7 @@ static void env_bad(struct env_addr *out, const char *why)
 
 void env_parse(const char *arg, struct env_addr *out)
 {
-    const char *p, *end, *at = NULL;
+    const char *p, *end, *at = NULL, *trim_start, *trim_end;
     size_t len;
 
     memset(out, 0, sizeof *out);
@@ -51,6 +51,8 @@ void env_parse(const char *arg, struct env_addr *out)
         p++;
     while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
         end--;
+    trim_start = p;
+    trim_end = end;
 
     if (p < end && *p == '<') {
         if (end - p >= 2 && end[-1] == '>') {
@@ -123,7 +125,9 @@ void env_parse(const char *arg, struct env_addr *out)
     }
     if (strlen(out->local) > 64 || strlen(out->domain) > 255)
         out->flags |= ENV_OVERSIZED;
-    for (const unsigned char *c = (const unsigned char *)arg; *c; c++) {
+    /* surrounding blanks were trimmed above; anything else is suspect */
+    for (const unsigned char *c = (const unsigned char *)trim_start;
+         c < (const unsigned char *)trim_end; c++) {
         if (*c < 0x20 || *c == 0x7f) {
             env_bad(out, "control character in address");
             break;

@@ -25,7 +25,7 @@ void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
         log_panic("grey_key_part: buffer of %zu bytes", len);
     for (size_t i = 0; i < inlen; i++) {
         unsigned char c = (unsigned char)in[i];
-        int esc = c < 0x21 || c > 0x7e || c == '%' || c == '|';
+        int esc = c < 0x21 || c > 0x7e || c == '%' || c == '|' || c == '<' || c == '>';
         if (o + (esc ? 3 : 1) > room) {
             oversized = 1;
             break;
@@ -38,8 +38,11 @@ void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
             out[o++] = (char)c;
         }
     }
+    /* the hash covers the whole text, so a cut text stays unique and a
+     * retry of the same long address finds the same key */
     if (oversized)
-        o += (size_t)snprintf(out + o, limit - o, "#%016llx", (unsigned long long)hash);
+        o += (size_t)snprintf(out + o, limit - o, "#%016llx",
+                              (unsigned long long)(util_hash64(in, inlen) ^ hash));
     out[o] = '\0';
 }
 
@@ -52,39 +55,46 @@ static char *grey_unwrap_local(char *local)
     /* BATV: prvs=TAG=local (also msprvs1= and btv1==) */
     if (strncmp(local, "prvs=", 5) == 0 || strncmp(local, "msprvs1=", 8) == 0
         || strncmp(local, "btv1=", 5) == 0) {
-        p = strrchr(local, '=');
-        if (p != NULL && p[1] != '\0' && p - local > 5)
-            memmove(local, p + 1, strlen(p + 1) + 1);
+        p = strchr(local, '=');
+        while (*p == '=')
+            p++;
+        p = strchr(p, '=');         /* the end of the tag */
+        if (p != NULL) {
+            while (*p == '=')
+                p++;
+            if (*p != '\0')
+                memmove(local, p, strlen(p) + 1);
+        }
         return NULL;
     }
     /* SRS0=HHH=TT=domain=local and SRS1=HHH=forwarder==HHH=TT=domain=local */
     if ((strncmp(local, "srs0", 4) == 0 || strncmp(local, "srs1", 4) == 0)
-        && strchr("=+-", local[4]) != NULL && local[4] != '\0') {
-        char *f[4];
+        && local[4] != '\0' && strchr("=+-", local[4]) != NULL) {
+        char copy[2 * ENV_LOCAL_MAX + ENV_DOMAIN_MAX + 4], domain[ENV_DOMAIN_MAX + 1];
+        char *f[3];
         int n = 0;
-        p = local + 5;
+        /* work on a copy: text that only looks like SRS must stay intact */
+        util_strlcpy(copy, local + 5, sizeof copy);
+        p = copy;
         if (local[3] == '1') {
-            p = strstr(p, "==");
-            if (p == NULL)
+            if ((p = strstr(p, "==")) == NULL)
                 return NULL;
             p += 2;
         }
         /* hash, timestamp, domain, then the original local part (may hold '=') */
-        while (n < 3 && (f[n] = p) != NULL && (p = strchr(p, '=')) != NULL) {
-            *p++ = '\0';
-            n++;
+        while (n < 3 && p != NULL) {
+            f[n++] = p;
+            if ((p = strchr(p, '=')) != NULL)
+                *p++ = '\0';
         }
-        if (n == 3 && p != NULL && *p != '\0' && *f[2] != '\0') {
-            char domain[ENV_DOMAIN_MAX + 1];
-            util_strlcpy(domain, f[2], sizeof domain);
-            memmove(local, p, strlen(p) + 1);
-            /* the domain goes after the local part, in the same buffer */
-            size_t l = strlen(local);
-            local[l] = '\0';
-            memmove(local + l + 1, domain, strlen(domain) + 1);
-            return local + l + 1;
-        }
-        return NULL;
+        if (n < 3 || p == NULL || *p == '\0' || *f[2] == '\0')
+            return NULL;
+        util_strlcpy(domain, f[2], sizeof domain);
+        /* the local part, then the domain after its NUL, in local's buffer */
+        size_t l = strlen(p);
+        memmove(local, p, l + 1);
+        memcpy(local + l + 1, domain, strlen(domain) + 1);
+        return local + l + 1;
     }
     return NULL;
 }
@@ -112,9 +122,9 @@ void grey_normalise_sender(const struct env_addr *addr, char *out, size_t len)
     w = local;
     for (const char *r = local; *r;) {
         if (isdigit((unsigned char)*r)) {
-            *w++ = '#';
             while (isdigit((unsigned char)*r))
                 r++;
+            *w++ = '#';     /* w < r now: the digits are behind us */
         } else {
             *w++ = *r++;
         }
@@ -175,20 +185,21 @@ struct grey_outcome grey_step(const struct cfg_greylist *g, int found,
 
     if (!found)
         return grey_start(g, t, now, expires);
+    /* boundaries match the store's: a record is gone at its expiry time */
     if (t->passes > 0) {
-        if (unow > t->last_seen + g->pass_lifetime)
+        if (unow >= t->last_seen + g->pass_lifetime)
             return grey_start(g, t, now, expires);
         o.state = GREY_KNOWN;
         if (t->passes < UINT32_MAX)
             t->passes++;
         if (unow > t->last_seen)
             t->last_seen = unow;
-        *expires = now + (time_t)g->pass_lifetime;
+        *expires = (time_t)(t->last_seen + g->pass_lifetime);
         return o;
     }
     /* pending; a clock that went backwards counts as no time passed */
     uint64_t waited = unow > t->first_seen ? unow - t->first_seen : 0;
-    if (waited > g->retry_window)
+    if (waited >= g->retry_window)
         return grey_start(g, t, now, expires);
     if (waited < g->delay) {
         o.state = GREY_EARLY;

@@ -24,7 +24,10 @@
 #include "netaddr.h"
 #include "record.h"
 
-#define GREY_PART_MAX 600  /* longest escaped sender or recipient text */
+/* Longest escaped sender or recipient text: two of them, the network and
+ * the separators stay under LMDB's 511-byte key limit (STORE_MAX_KEY). */
+#define GREY_PART_MAX 180
+#define GREY_DOMAIN_MAX 120 /* an SPF domain in place of the network */
 
 struct cfg_greylist;
 
@@ -32,8 +35,10 @@ struct cfg_greylist;
 void grey_normalise_sender(const struct env_addr *addr, char *out, size_t len);
 /* grey_normalise_rcpt - stable, escaped text of a RCPT TO path */
 void grey_normalise_rcpt(const struct env_addr *addr, char *out, size_t len);
-/* grey_key_part - escape bytes outside printable ASCII, '%' and '|' as %XX;
- * text longer than GREY_PART_MAX is cut and suffixed with #HASH */
+/* grey_key_part - escape bytes outside printable ASCII, '%', '|', '<' and
+ * '>' as %XX; text longer than GREY_PART_MAX (or the buffer) is cut and
+ * suffixed with #HASH of the whole text mixed with hash; oversized forces
+ * the suffix (the caller already cut the text) */
 void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
                    char *out, size_t len);
 /* grey_client_net - the client address masked to the configured prefix */

@@ -31,12 +31,14 @@ int net_parse(const char *s, struct net_addr *out)
 
     if (s == NULL)
         return -1;
-    if (strncasecmp(s, "IPv6:", 5) == 0)
-        s += 5;
     len = strlen(s);
     if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
         s++;
         len -= 2;
+    }
+    if (len >= 5 && strncasecmp(s, "IPv6:", 5) == 0) {
+        s += 5;
+        len -= 5;
     }
     if (len == 0 || len >= sizeof buf)
         return -1;

@@ -40,7 +40,7 @@
 #define STORE_ERROR (-1)
 
 #define STORE_MAX_KEYS 4
-#define STORE_MAX_KEY 1024   /* longest key in bytes */
+#define STORE_MAX_KEY 512    /* keys are shorter: LMDB allows 511 bytes */
 #define STORE_MAX_VALUE 1024 /* longest value in bytes */
 
 struct store;
