@@ -193,29 +193,15 @@ static void decide_error(const struct cfg *cfg, struct verdict *v, const char *w
              cfg->on_error == ON_ERROR_ACCEPT ? "accept" : "tempfail");
 }
 
-/* decide_whitelisted - static lists first, then the admin mirror */
-static int decide_whitelisted(const struct cfg *cfg, const struct decide_input *in,
+/* decide_whitelisted - does an entry of one list match client, sender or rcpt? */
+static int decide_whitelisted(const struct wl *list, const struct decide_input *in,
                               const char *host, time_t now, char *what, size_t len)
 {
-    int hit = 0;
-    const struct wl *lists[2];
-
-    pthread_rwlock_rdlock(&admin_lock);
-    lists[0] = cfg->wl;
-    lists[1] = admin_wl;
-    for (int i = 0; i < 2 && !hit; i++) {
-        if (lists[i] == NULL)
-            continue;
-        hit = wl_match_client(lists[i], in->client, host, now, what, len)
-              || wl_match_sender(lists[i], in->sender, now, what, len)
-              || wl_match_rcpt(lists[i], in->rcpt, now, what, len);
-        if (hit && i == 1) {
-            size_t l = strlen(what);
-            snprintf(what + l, len - l, " (admin)");
-        }
-    }
-    pthread_rwlock_unlock(&admin_lock);
-    return hit;
+    if (list == NULL)
+        return 0;
+    return wl_match_client(list, in->client, host, now, what, len)
+           || wl_match_sender(list, in->sender, now, what, len)
+           || wl_match_rcpt(list, in->rcpt, now, what, len);
 }
 
 void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_input *in,
@@ -264,13 +250,22 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
                      dns->dnsbl_listed[0] ? ")" : "");
     }
     if (!f.trusted && !f.authenticated) {
-        if (st != NULL && admin_refresh(st, now) < 0) {
+        /* the static lists first: they must work while the store is down */
+        if (decide_whitelisted(cfg->wl, in, host, now, what, sizeof what)) {
+            f.whitelisted = what;
+        } else if (st != NULL && admin_refresh(st, now) < 0) {
             decide_error(cfg, v, "store failure reading the admin whitelist");
             explainf(explain, explain_len, "%s", v->why);
             return;
+        } else {
+            pthread_rwlock_rdlock(&admin_lock);
+            if (decide_whitelisted(admin_wl, in, host, now, what, sizeof what)) {
+                size_t l = strlen(what);
+                snprintf(what + l, sizeof what - l, " (admin)");
+                f.whitelisted = what;
+            }
+            pthread_rwlock_unlock(&admin_lock);
         }
-        if (decide_whitelisted(cfg, in, host, now, what, sizeof what))
-            f.whitelisted = what;
         explainf(explain, explain_len, "whitelist: %s", f.whitelisted ? what : "no entry matches");
     }
     if (policy_static(cfg, &f, v)) {

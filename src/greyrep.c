@@ -368,6 +368,17 @@ int main(int argc, char **argv)
     write_pidfile(cfg->pidfile, uid, gid);
     drop_privileges(cfg);
 
+    /* Every thread we or our libraries start inherits this mask: SIGUSR1
+     * goes to our signal thread only, and SIGTERM/SIGINT/SIGHUP to
+     * libmilter's, which waits for them with sigwait() */
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     util_strlcpy(pidfile, cfg->pidfile, sizeof pidfile);
     the_store = store_open(&cfg->store, err, sizeof err);
     if (the_store == NULL)
@@ -379,11 +390,6 @@ int main(int argc, char **argv)
     milter_init(the_store, the_checks);
     cfg_install(cfg);
 
-    /* SIGUSR1 goes to our signal thread only; libmilter handles the rest */
-    sigemptyset(&set);
-    sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
     if (pthread_create(&sig_tid, NULL, signal_thread, (void *)file) != 0
         || pthread_create(&maint_tid, NULL, maintenance_thread, NULL) != 0)
         log_fatal("cannot start threads");

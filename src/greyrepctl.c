@@ -481,7 +481,7 @@ static int cmd_load(struct store *st, const struct opts *o)
     size_t cap = 0;
     unsigned lineno = 0, loaded = 0;
     time_t now = util_now();
-    int whitelist = 0;
+    int whitelist = 0, stamp = 0;
 
     if (o->nargs != 1)
         usage();
@@ -524,13 +524,15 @@ static int cmd_load(struct store *st, const struct opts *o)
         if (store_put(st, k->str, val, vlen, (time_t)e->num) != STORE_OK)
             fail("%s: %s", where, "store failure");
         whitelist |= k->str[0] == 'w';
+        stamp |= strcmp(k->str, "v|whitelist") == 0;
         loaded++;
         json_free(&obj);
     }
     free(line);
     if (fp != stdin)
         fclose(fp);
-    if (whitelist && decide_admin_bump(st) != STORE_OK)
+    /* a dump carries its own stamp; without one, tell running daemons */
+    if (whitelist && !stamp && decide_admin_bump(st) != STORE_OK)
         fail("store failure%s%s", "", "");
     fprintf(stderr, "greyrepctl: loaded %u records\n", loaded);
     return 0;

@@ -428,6 +428,17 @@ redisReply *redis_pool_exec(struct redis_pool *rp, struct redis_conn **cp,
             pthread_mutex_lock(&rp->lock);
             mark_down_locked(rp, r->str);
             pthread_mutex_unlock(&rp->lock);
+        } else if (strncmp(r->str, "READONLY", 8) == 0) {
+            /* a demoted primary: drop this connection too, so the next
+             * one follows a failover behind the same address */
+            pthread_mutex_lock(&rp->lock);
+            rp->nconn--;
+            mark_down_locked(rp, r->str);
+            pthread_mutex_unlock(&rp->lock);
+            freeReplyObject(r);
+            conn_free(c);
+            *cp = NULL;
+            return NULL;
         } else {
             redis_pool_warn(rp, "%s: %s", argv[0], r->str);
         }
