@@ -22,7 +22,7 @@
 #include "whitelist.h"
 
 enum cfg_kind { K_STR, K_DURATION, K_DURATION_MS, K_UINT, K_SIZE, K_MODE, K_ON_ERROR,
-                K_BACKEND, K_NETS, K_SOCKET, K_BOOL, K_ACTION, K_BL_ACTION, K_DNSBL };
+                K_BACKEND, K_NETS, K_SOCKET, K_BOOL, K_ACTION, K_BL_ACTION, K_DNSBL, K_SERVERS };
 
 struct cfg_key {
     const char *section;
@@ -65,7 +65,7 @@ static const struct cfg_key cfg_keys[] = {
     {"whitelist", "clients", K_STR, OFF(wl_clients), 0, 0, SYSCONFDIR "/greyrep/whitelist_clients"},
     {"whitelist", "recipients", K_STR, OFF(wl_recipients), 0, 0, SYSCONFDIR "/greyrep/whitelist_recipients"},
     {"whitelist", "senders", K_STR, OFF(wl_senders), 0, 0, SYSCONFDIR "/greyrep/whitelist_senders"},
-    {"dns", "servers", K_STR, OFF(dns_servers), 0, 0, ""},
+    {"dns", "servers", K_SERVERS, OFF(dns_servers), 0, 0, ""},
     {"dns", "timeout", K_DURATION_MS, OFF(dns_timeout_ms), 100, 600000, "3s"},
     {"spf", "enabled", K_BOOL, OFF(spf_enabled), 0, 0, "yes"},
     {"spf", "fail_action", K_ACTION, OFF(spf_fail_action), 0, 0, "greylist"},
@@ -115,6 +115,27 @@ static const char *cfg_parse_nets(const char *value, struct net_cidr **out, size
     *out = nets;
     *n = count;
     return NULL;
+}
+
+/* cfg_valid_servers - "ip, ip:port, [v6]:port, v6" as c-ares takes them */
+static int cfg_valid_servers(const char *value)
+{
+    char buf[512], *save = NULL, *tok;
+    util_strlcpy(buf, value, sizeof buf);
+    for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+        struct net_addr a;
+        char *colon = strrchr(tok, ':');
+        uint64_t port;
+        if (net_parse(tok, &a) == 0 && (tok[0] != '[' || a.family == AF_INET6))
+            continue;                              /* an address alone */
+        if (colon == NULL || util_parse_u64(colon + 1, 1, 65535, &port) < 0)
+            return 0;
+        *colon = '\0';
+        if (tok[0] == '[' ? (net_parse(tok, &a) < 0 || a.family != AF_INET6)
+                          : (net_parse(tok, &a) < 0 || a.family != AF_INET))
+            return 0;
+    }
+    return 1;
 }
 
 /* cfg_set - parse value into the field of key k; NULL or why it is bad */
@@ -209,6 +230,13 @@ static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char 
             }
         return k->kind == K_ACTION ? "must be none, greylist, tempfail or reject"
                                    : "must be tempfail or reject";
+    case K_SERVERS:
+        if (strlen(value) >= k->size)
+            return "value too long";
+        if (!cfg_valid_servers(value))
+            return "not a list of IP[:PORT] or [IPv6]:PORT";
+        memcpy(field, value, strlen(value) + 1);
+        return NULL;
     case K_DNSBL: {
         static char err[256];   /* only the loading thread parses */
         if (strlen(value) >= k->size)

@@ -26,19 +26,21 @@ static struct wl *admin_wl;
 static unsigned char admin_stamp[16];
 static size_t admin_stamp_len = (size_t)-1;
 
-static uint64_t n_accepted, n_tempfailed, n_errors;
+static uint64_t n_accepted, n_tempfailed, n_rejected, n_errors;
 
 void decide_note(enum verdict_action a, int error)
 {
     if (error)
         __atomic_add_fetch(&n_errors, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(a == V_ACCEPT ? &n_accepted : &n_tempfailed, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(a == V_ACCEPT ? &n_accepted : a == V_REJECT ? &n_rejected : &n_tempfailed,
+                       1, __ATOMIC_RELAXED);
 }
 
 void decide_counters(struct decide_counters *out)
 {
     out->accepted = __atomic_load_n(&n_accepted, __ATOMIC_RELAXED);
     out->tempfailed = __atomic_load_n(&n_tempfailed, __ATOMIC_RELAXED);
+    out->rejected = __atomic_load_n(&n_rejected, __ATOMIC_RELAXED);
     out->errors = __atomic_load_n(&n_errors, __ATOMIC_RELAXED);
 }
 

@@ -52,7 +52,7 @@ void decide_client_key(const struct net_addr *client, char *key, size_t len);
 
 /* Decision counters of this process (for greyrepctl stats). */
 struct decide_counters {
-    uint64_t accepted, tempfailed, errors;
+    uint64_t accepted, tempfailed, rejected, errors;
 };
 void decide_counters(struct decide_counters *out);
 /* decide_note - count a final answer */

@@ -254,6 +254,7 @@ static void write_counters(time_t since)
     rc.accepted = dc.accepted;
     rc.tempfailed = dc.tempfailed;
     rc.errors = dc.errors;
+    rc.rejected = dc.rejected;
     snprintf(key, sizeof key, "s|%s", util_hostname(host, sizeof host));
     store_put(the_store, key, buf, rec_counters_encode(&rc, buf), 0);
 }

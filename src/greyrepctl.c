@@ -12,7 +12,7 @@
  *   --json prints one object a line.
  * EXIT STATUS
  *   0 success; 1 refused or failed (bad input, store failure); 2 usage;
- *   check: 0 would accept, 3 would tempfail.
+ *   check: 0 would accept, 3 would tempfail, 4 would reject.
  */
 #include "autoconf.h"
 
@@ -36,7 +36,7 @@
 
 struct opts {
     int json;
-    const char *ttl, *comment, *ip, *from, *rcpt, *helo;
+    const char *ttl, *comment, *ip, *from, *rcpt, *helo, *host;
     char *args[8];
     int nargs;
 };
@@ -50,7 +50,7 @@ static void usage(void)
             "  whitelist list [--json]\n"
             "  greylist list [--json]\n"
             "  greylist del IP SENDER RCPT\n"
-            "  check --ip IP --from SENDER --rcpt RCPT [--helo NAME] [--json]\n"
+            "  check --ip IP --from SENDER --rcpt RCPT [--helo NAME] [--host NAME] [--json]\n"
             "  stats [--json]\n"
             "  dump\n"
             "  load FILE|-\n"
@@ -84,6 +84,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
         else if (strcmp(argv[i], "--from") == 0) slot = &o->from;
         else if (strcmp(argv[i], "--rcpt") == 0) slot = &o->rcpt;
         else if (strcmp(argv[i], "--helo") == 0) slot = &o->helo;
+        else if (strcmp(argv[i], "--host") == 0) slot = &o->host;
         else if (strncmp(argv[i], "--", 2) == 0) {
             fprintf(stderr, "greyrepctl: unknown option %s\n", argv[i]);
             usage();
@@ -248,7 +249,10 @@ static void parse_triplet(const char *ip, const char *from, const char *rcpt,
                           struct env_addr *s, struct env_addr *r)
 {
     if (spf_domain != NULL && strncmp(ip, "spf:", 4) == 0 && ip[4] != '\0') {
-        *spf_domain = ip + 4;
+        static char domain[256];
+        util_strlcpy(domain, ip + 4, sizeof domain);
+        util_lower(domain);     /* keys hold the domain lowercased */
+        *spf_domain = domain;
         memset(a, 0, sizeof *a);
     } else if (net_parse(ip, a) < 0) {
         fail("invalid IP address %s", ip, "");
@@ -304,6 +308,7 @@ static int cmd_check(const struct cfg *cfg, struct store *st, const struct opts 
     in.client = &a;
     in.sender = &s;
     in.rcpt = &r;
+    in.verified_host = o->host;   /* as the MTA would vouch for it */
     for (size_t i = 0; i < cfg->ntrusted; i++)
         trusted |= net_cidr_match(&cfg->trusted[i], &a);
     /* live, read-only lookups, exactly as the daemon would make them */
@@ -394,14 +399,16 @@ static int print_counters(void *arg, const char *key, size_t klen, const void *v
     if (cp->json) {
         printf("{\"host\":");
         json_string(stdout, host, strlen(host));
-        printf(",\"accepted\":%llu,\"tempfailed\":%llu,\"errors\":%llu,\"since\":%llu}\n",
+        printf(",\"accepted\":%llu,\"tempfailed\":%llu,\"rejected\":%llu,\"errors\":%llu,"
+               "\"since\":%llu}\n",
                (unsigned long long)c.accepted, (unsigned long long)c.tempfailed,
-               (unsigned long long)c.errors, (unsigned long long)c.since);
+               (unsigned long long)c.rejected, (unsigned long long)c.errors,
+               (unsigned long long)c.since);
     } else {
-        printf("host %s accepted\t%llu\nhost %s tempfailed\t%llu\nhost %s errors\t%llu\n"
-               "host %s since\t%s\n",
+        printf("host %s accepted\t%llu\nhost %s tempfailed\t%llu\nhost %s rejected\t%llu\n"
+               "host %s errors\t%llu\nhost %s since\t%s\n",
                host, (unsigned long long)c.accepted, host, (unsigned long long)c.tempfailed,
-               host, (unsigned long long)c.errors, host,
+               host, (unsigned long long)c.rejected, host, (unsigned long long)c.errors, host,
                util_iso_time((time_t)c.since, since, sizeof since));
     }
     return 0;

@@ -226,6 +226,10 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     }
     if (v.reason == R_ERROR) {
         smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
+    } else if (v.reason == R_DNSBL) {
+        smfi_setreply(ctx, "451", "4.7.1", "Client is listed in DNS block lists, try again later");
+    } else if (v.reason == R_SPF_FAIL) {
+        smfi_setreply(ctx, "451", "4.7.1", "SPF does not allow this client, try again later");
     } else {
         snprintf(text, sizeof text, "Greylisted, please try again in %u seconds",
                  v.remaining);

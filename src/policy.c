@@ -42,11 +42,14 @@ int policy_static(const struct cfg *cfg, const struct policy_facts *f, struct ve
     }
     if (d == NULL)
         return 0;
-    if (d->dns_failed) {
+    /* DNS down: with on_error tempfail nothing is decided without it; with
+     * accept the checks give no opinion and greylisting, which needs no
+     * DNS, still decides (a sender must not skip greylisting by making
+     * its own zones time out) */
+    if (d->dns_failed && cfg->on_error == ON_ERROR_TEMPFAIL) {
         v->reason = R_ERROR;
-        v->action = cfg->on_error == ON_ERROR_ACCEPT ? V_ACCEPT : V_TEMPFAIL;
-        snprintf(v->why, sizeof v->why, "every DNS lookup failed: on_error %s",
-                 cfg->on_error == ON_ERROR_ACCEPT ? "accept" : "tempfail");
+        v->action = V_TEMPFAIL;
+        snprintf(v->why, sizeof v->why, "every DNS lookup failed: on_error tempfail");
         return 1;
     }
     if (d->dnsbl_done && d->dnsbl_score >= (int)cfg->dnsbl_threshold) {
@@ -82,6 +85,10 @@ unsigned policy_delay(const struct cfg *cfg, const struct policy_facts *f, char 
     why[0] = '\0';
     if (d == NULL)
         return cfg->grey.delay;
+    if (d->dns_failed) {
+        add_reason(why, len, "DNS lookups failed, checks skipped");
+        return cfg->grey.delay;
+    }
     if (d->spf_done && d->spf == SPF_FAIL && cfg->spf_fail_action == ACT_GREYLIST)
         add_reason(why, len, "SPF fail");
     if (d->iprev_done && (d->iprev == IPREV_FAIL || d->iprev == IPREV_PERMERROR))

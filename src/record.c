@@ -107,13 +107,15 @@ size_t rec_counters_encode(const struct rec_counters *r, unsigned char *buf)
     p = put64(p, r->accepted);
     p = put64(p, r->tempfailed);
     p = put64(p, r->errors);
+    p = put64(p, r->rejected);
     return (size_t)(p - buf);
 }
 
 int rec_counters_decode(const unsigned char *buf, size_t len, struct rec_counters *r)
 {
-    if (len != 33 || buf[0] != REC_VERSION)
+    if ((len != 33 && len != 41) || buf[0] != REC_VERSION)
         return -1;
+    r->rejected = len == 41 ? get64(buf + 33) : 0;
     r->since = get64(buf + 1);
     r->accepted = get64(buf + 9);
     r->tempfailed = get64(buf + 17);

@@ -48,6 +48,7 @@ struct rec_counters {
     uint64_t accepted;
     uint64_t tempfailed;
     uint64_t errors;
+    uint64_t rejected;    /* absent (0) in records written before it existed */
 };
 
 /* Each encoder returns the length written (buffers of REC_MAX are enough). */
