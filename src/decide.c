@@ -297,7 +297,10 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
     *v = d.v;
     if (suspicious[0] != '\0') {
         size_t used = strlen(v->why);
-        snprintf(v->why + used, sizeof v->why - used, " (suspicious: %s)", suspicious);
+        snprintf(v->why + used, sizeof v->why - used, " (%s: %s)",
+                 d.delay == cfg->grey.suspicious_delay && d.delay != cfg->grey.delay
+                     ? "suspicious" : "note",
+                 suspicious);
     }
     if (v->bad_record)
         log_warn("store: a record for %s did not decode; treated as absent", tkey);
