@@ -271,7 +271,7 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
         explainf(explain, explain_len, "whitelist: %s", f.whitelisted ? what : "no entry matches");
     }
     if (policy_static(cfg, &f, v)) {
-        explainf(explain, explain_len, "verdict: %s", v->why);
+        explainf(explain, explain_len, "verdict: %s%s", v->reason == R_WHITELIST ? "whitelisted: " : "", v->why);
         return;
     }
     if (st == NULL) {

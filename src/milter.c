@@ -198,6 +198,8 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     }
     note_qid(ctx, c);
     env_parse(arg, &rcpt);
+    if (rcpt.flags & ENV_NULL)
+        log_warn("client=%s qid=%s: empty recipient <>", c->addr, c->qid[0] ? c->qid : "-");
     warn_address(c, "recipient", arg, &rcpt);
     in.client = c->ip ? &c->client : NULL;
     in.verified_host = c->host[0] ? c->host : NULL;

@@ -37,7 +37,7 @@ int policy_static(const struct cfg *cfg, const struct policy_facts *f, struct ve
     }
     if (f->whitelisted != NULL) {
         v->reason = R_WHITELIST;
-        snprintf(v->why, sizeof v->why, "whitelisted: %s", f->whitelisted);
+        snprintf(v->why, sizeof v->why, "%s", f->whitelisted);
         return 1;
     }
     if (d == NULL)
