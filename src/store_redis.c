@@ -58,14 +58,24 @@
 #include "store_impl.h"
 
 #define STRIPES 64              /* update locks, by hash of the key */
-#define UPDATE_TRIES 64         /* CAS attempts before store_update gives up */
+#define UPDATE_TRIES 256        /* CAS attempts before store_update gives up */
+#define UPDATE_CLAIM 8          /* conflicts before a writer claims its turn */
 #define SCAN_COUNT "1000"
 #define FULLKEY_MAX (64 + STORE_MAX_KEY)
+
+/* A claim key is the first key + "\1claim": our keys never hold a byte
+ * below 0x20 (record.h escapes them), so it names no record. */
+#define CLAIM_SUFFIX "\1claim"
+#define CLAIM_SUFFIX_LEN 6
+#define CLAIM_MS "1000"         /* a claim outlives a crashed claimant this long */
+#define CLAIM_WAIT_US 200       /* a writer blocked by a claim looks again after */
+#define CLAIM_WAITS 6000        /* ... at most this many times (1.2 s) */
 
 /*
  * Expiry is read as absolute unix seconds, rounded up, so a record that we
  * wrote with PEXPIREAT T*1000 reads back as exactly T, in both scripts.
  */
+
 #define LUA_EXPSEC                                                            \
     "local function expsec(k)\n"                                              \
     "  local ms = redis.pcall('PEXPIRETIME', k)\n"                            \
@@ -98,12 +108,17 @@ static const char lua_read[] =
 /*
  * KEYS = the keys; ARGV has 6 per key: check (0 none, 1 must be absent,
  * 2 must hold value+expiry), old value, old expiry s, action (K, W, D),
- * new value, new expiry ms (0 = never).  Returns 1 if applied; if not,
- * what the read script would return now, so that a retry needs no read.
+ * new value, new expiry ms (0 = never); then the writer's claim id.
+ * Returns 1 if applied; 2 if another writer holds a claim on the first key
+ * (see update_locked): nothing is applied until it is done; otherwise what
+ * the read script would return now, so that a retry needs no read.
  */
 static const char lua_cas[] =
     "if redis.replicate_commands then redis.replicate_commands() end\n"
     LUA_EXPSEC
+    "local ck = KEYS[1] .. '\\1claim'\n"
+    "local claim = redis.call('GET', ck)\n"
+    "if claim and claim ~= ARGV[#ARGV] then return 2 end\n"
     "for i, k in ipairs(KEYS) do\n"
     "  local b = (i - 1) * 6\n"
     "  local chk = ARGV[b + 1]\n"
@@ -128,6 +143,7 @@ static const char lua_cas[] =
     "    redis.call('DEL', k)\n"
     "  end\n"
     "end\n"
+    "if claim then redis.call('DEL', ck) end\n"
     "return 1\n";
 
 enum { SCRIPT_READ, SCRIPT_CAS, SCRIPT_COUNT };
@@ -264,12 +280,12 @@ static int redis_get(struct store *st, const char *key, void *val, size_t *vlen,
  */
 static int cas_run(struct store_redis *rs, struct redis_conn **cp,
                    struct store_rec *rec, size_t n, const redisReply *old,
-                   time_t now, int retry, redisReply **fresh)
+                   time_t now, int retry, const char *claim, redisReply **fresh)
 {
     char fk[STORE_MAX_KEYS][FULLKEY_MAX], oexp[STORE_MAX_KEYS][24];
     char nexp[STORE_MAX_KEYS][24], nbuf[8];
-    const char *argv[3 + 7 * STORE_MAX_KEYS];
-    size_t argvlen[3 + 7 * STORE_MAX_KEYS];
+    const char *argv[4 + 7 * STORE_MAX_KEYS];
+    size_t argvlen[4 + 7 * STORE_MAX_KEYS];
     redisReply *r;
     int argc = 3, kl;
 
@@ -314,11 +330,14 @@ static int cas_run(struct store_redis *rs, struct redis_conn **cp,
         argv[argc] = nexp[i];
         argvlen[argc++] = strlen(nexp[i]);
     }
+    argv[argc] = claim;
+    argvlen[argc++] = strlen(claim);
     if ((r = redis_pool_exec(rs->pool, cp, argc, argv, argvlen, retry, SCRIPT_CAS)) == NULL)
         return -1;
-    if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
+    if (r->type == REDIS_REPLY_INTEGER && (r->integer == 1 || r->integer == 2)) {
+        int ret = (int)r->integer;
         freeReplyObject(r);
-        return 1;
+        return ret;
     }
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 * n && fresh) {
         *fresh = r;
@@ -347,7 +366,7 @@ static int redis_put(struct store *st, const char *key, const void *val,
     rec.action = STORE_WRITE;
     if ((c = redis_pool_get(rs->pool)) == NULL)
         return STORE_ERROR;
-    ret = cas_run(rs, &c, &rec, 1, NULL, time(NULL), 1, NULL);
+    ret = cas_run(rs, &c, &rec, 1, NULL, time(NULL), 1, "", NULL);
     redis_pool_put(rs->pool, c);
     return ret == 1 ? STORE_OK : STORE_ERROR;
 }
@@ -376,6 +395,53 @@ static int redis_del(struct store *st, const char *key)
     return STORE_OK;
 }
 
+/* claim_cmd - SET the claim of key (NX, short-lived) or DEL it; reply ok? */
+static int claim_cmd(struct store_redis *rs, struct redis_conn **cp, const char *key,
+                     size_t klen, const char *claim)
+{
+    char ck[FULLKEY_MAX + CLAIM_SUFFIX_LEN];
+    const char *argv[6];
+    size_t lens[6];
+    redisReply *r;
+    int argc, ok;
+
+    if (*cp == NULL || klen + CLAIM_SUFFIX_LEN > sizeof ck)
+        return 0;
+    memcpy(ck, key, klen);
+    memcpy(ck + klen, CLAIM_SUFFIX, CLAIM_SUFFIX_LEN);
+    argv[1] = ck;
+    lens[1] = klen + CLAIM_SUFFIX_LEN;
+    if (claim != NULL) {
+        argv[0] = "SET", lens[0] = 3;
+        argv[2] = claim, lens[2] = strlen(claim);
+        argv[3] = "NX", lens[3] = 2;
+        argv[4] = "PX", lens[4] = 2;
+        argv[5] = CLAIM_MS, lens[5] = strlen(CLAIM_MS);
+        argc = 6;
+    } else {
+        argv[0] = "DEL", lens[0] = 3;
+        argc = 2;
+    }
+    if ((r = redis_pool_exec(rs->pool, cp, argc, argv, lens, 0, -1)) == NULL)
+        return 0;
+    ok = r->type == REDIS_REPLY_STATUS;    /* "OK"; nil when someone holds it */
+    freeReplyObject(r);
+    return ok;
+}
+
+/* claim_take / claim_drop - the turn of a writer that keeps losing */
+static int claim_take(struct store_redis *rs, struct redis_conn **cp, const char *key,
+                      size_t klen, const char *claim)
+{
+    return claim_cmd(rs, cp, key, klen, claim);
+}
+
+static void claim_drop(struct store_redis *rs, struct redis_conn **cp, const char *key,
+                       size_t klen)
+{
+    claim_cmd(rs, cp, key, klen, NULL);
+}
+
 /*
  * update_locked - read n records, run fn, compare-and-swap the result;
  * re-run fn when another writer changed any of the records meanwhile.
@@ -387,18 +453,25 @@ static int update_locked(struct store_redis *rs, struct store_rec *rec,
     /*
      * A conflict hands back the records as they are now, so a retry goes
      * straight to the callback and costs one round trip.  Every round has
-     * a winner, so there is no livelock to back off from, and sleeping
-     * would only hand the next round to a writer that does not sleep: a
-     * retrying writer racing k others loses UPDATE_TRIES rounds in a row
-     * with probability about (k/(k+1))^UPDATE_TRIES.
+     * a winner, but not a fair one: a writer on a busy host can lose
+     * round after round to a quicker host.  After UPDATE_CLAIM lost rounds
+     * it claims the key's next turn (a short-lived claim key that the CAS
+     * script honours), which bounds its wait.
      */
     redisReply *old = NULL;
+    struct redis_conn *c;
+    char claim[64];
+    int claimed = 0, blocked = 0;
+    struct timespec ts;
 
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(claim, sizeof claim, "%lx.%lx.%lx", (unsigned long)(uintptr_t)&claim,
+             (unsigned long)ts.tv_sec, (unsigned long)ts.tv_nsec);
     for (unsigned attempt = 0; attempt < UPDATE_TRIES; attempt++) {
-        struct redis_conn *c = redis_pool_get(rs->pool);
         redisReply *fresh = NULL;
         int writes = 0, ret;
 
+        c = redis_pool_get(rs->pool);
         if (c == NULL) {
             if (old)
                 freeReplyObject(old);
@@ -431,6 +504,8 @@ static int update_locked(struct store_redis *rs, struct store_rec *rec,
         }
         if (fn(arg, rec, n) != 0) {
             freeReplyObject(old);
+            if (claimed)
+                claim_drop(rs, &c, keys[0], klen[0]);
             redis_pool_put(rs->pool, c);
             return STORE_OK;
         }
@@ -441,14 +516,39 @@ static int update_locked(struct store_redis *rs, struct store_rec *rec,
             writes |= rec[i].action != STORE_KEEP;
         }
         /* Nothing to write: what was read was one consistent snapshot. */
-        ret = writes ? cas_run(rs, &c, rec, n, old, now, 0, &fresh) : 1;
+        ret = writes ? cas_run(rs, &c, rec, n, old, now, 0, claimed ? claim : "", &fresh) : 1;
+        if (ret == 2) {
+            /* another writer's claimed turn: wait for it, bounded */
+            struct timespec pause = {0, CLAIM_WAIT_US * 1000L};
+            redis_pool_put(rs->pool, c);
+            if (++blocked > CLAIM_WAITS)
+                break;
+            nanosleep(&pause, NULL);
+            attempt--;
+            continue;
+        }
         freeReplyObject(old);
         old = fresh;
+        if (ret == 1 && writes)
+            claimed = 0;        /* the script released it */
+        /* Losing round after round means others keep winning this key
+         * (optimistic writers are not fair): claim the next turn, which
+         * the script then keeps for us against every other writer. */
+        if (ret == 0 && attempt + 1 >= UPDATE_CLAIM && !claimed)
+            claimed = claim_take(rs, &c, keys[0], klen[0], claim);
+        if (ret != 0 && claimed) {
+            claim_drop(rs, &c, keys[0], klen[0]);
+            claimed = 0;
+        }
         redis_pool_put(rs->pool, c);
         if (ret < 0)
             return STORE_ERROR;
         if (ret == 1)
             return STORE_OK;
+    }
+    if (claimed && (c = redis_pool_get(rs->pool)) != NULL) {
+        claim_drop(rs, &c, keys[0], klen[0]);
+        redis_pool_put(rs->pool, c);
     }
     if (old)
         freeReplyObject(old);

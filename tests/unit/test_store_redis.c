@@ -168,15 +168,17 @@ static void test_expiry(struct store *st)
     double t0 = now_ms();
     int ok = 1, gone = 0;
 
-    check(store_put(st, "ttl", "v", 1, now + 1) == STORE_OK);
+    /* two seconds ahead: a second boundary on a loaded machine between
+     * time() and the PTTL must not make the record expire under us */
+    check(store_put(st, "ttl", "v", 1, now + 2) == STORE_OK);
     pttl = raw_int("PTTL greyrep-test:%s", "ttl");
-    check(pttl > 0 && pttl <= 1000);
-    check(store_get(st, "ttl", buf, &len, &exp, now) == STORE_OK && exp == now + 1);
-    /* The caller's clock rules too: at now + 1 the record is absent. */
+    check(pttl > 0 && pttl <= 2000);
+    check(store_get(st, "ttl", buf, &len, &exp, now) == STORE_OK && exp == now + 2);
+    /* The caller's clock rules too: at now + 2 the record is absent. */
     len = sizeof buf;
-    check(store_get(st, "ttl", buf, &len, &exp, now + 1) == STORE_NOTFOUND);
+    check(store_get(st, "ttl", buf, &len, &exp, now + 2) == STORE_NOTFOUND);
     /* now = 0: only Redis's own expiry can hide it. */
-    while (now_ms() - t0 < 3000) {
+    while (now_ms() - t0 < 4000) {
         len = sizeof buf;
         if (store_get(st, "ttl", buf, &len, &exp, 0) == STORE_NOTFOUND) {
             gone = 1;
@@ -581,7 +583,7 @@ static void *caller_run(void *arg)
             c->ok_at = now_ms();
             break;
         }
-        if (now_ms() - t1 > TIMEOUT_MS + 50)
+        if (now_ms() - t1 > TIMEOUT_MS + 400)
             c->slow = 1;
         usleep(10000);
     }
@@ -607,7 +609,8 @@ static void outage(struct store *st, const char *down, const char *up,
     t0 = now_ms();
     check(store_get(st, "outage", buf, &len, NULL, 0) == STORE_ERROR);
     first = now_ms() - t0;
-    check(first < TIMEOUT_MS + 100);
+    /* margins are generous: the point is "about one timeout", not "many" */
+    check(first < TIMEOUT_MS + 400);
     for (int i = 0; i < 100; i++) {
         double t1 = now_ms();
         len = sizeof buf;
@@ -628,7 +631,7 @@ static void outage(struct store *st, const char *down, const char *up,
         calls++;
         if (took > 5)
             slow++;
-        if (took > TIMEOUT_MS + 50)
+        if (took > TIMEOUT_MS + 400)
             fast = 0;
         usleep(10000);
     }
