@@ -20,7 +20,6 @@
 #include "util.h"
 
 #define HOST_MAX 256
-#define FORGED_MAX 64   /* Authentication-Results fields we can remove per message */
 
 struct conn {
     struct cfg *cfg;            /* a reference for the whole connection */
@@ -40,7 +39,8 @@ struct conn {
     int trusted;
     int ar_count;               /* Authentication-Results fields seen */
     int nforged;                /* ... of which claim our authserv-id */
-    int forged[FORGED_MAX];     /* their indices (1-based, per field name) */
+    int forged_cap;
+    int *forged;                /* their indices (1-based, per field name) */
 };
 
 static struct store *milter_store;
@@ -248,11 +248,19 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
     if (!c->trusted && strcasecmp(name, "Authentication-Results") == 0) {
         c->ar_count++;
         if (authres_claims_authserv(value, c->cfg->authserv_id)) {
-            if (c->nforged < FORGED_MAX)
-                c->forged[c->nforged++] = c->ar_count;
-            else
-                log_warn("client=%s: more than %d forged Authentication-Results; not all removed",
-                         c->addr, FORGED_MAX);
+            /* the MTA bounds the header size, and so this array */
+            if (c->nforged == c->forged_cap) {
+                int cap = c->forged_cap ? c->forged_cap * 2 : 8;
+                int *grown = realloc(c->forged, (size_t)cap * sizeof *grown);
+                if (grown == NULL) {
+                    log_err("client=%s: out of memory noting forged Authentication-Results",
+                            c->addr);
+                    return SMFIS_TEMPFAIL;
+                }
+                c->forged = grown;
+                c->forged_cap = cap;
+            }
+            c->forged[c->nforged++] = c->ar_count;
         }
     }
     chk_header(c->checks, name, value);
@@ -327,6 +335,7 @@ static sfsistat on_close(SMFICTX *ctx)
         smfi_setpriv(ctx, NULL);
         chk_conn_free(c->checks);
         cfg_release(c->cfg);
+        free(c->forged);
         free(c);
     }
     return SMFIS_CONTINUE;
