@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "authres.h"
+#include "util.h"
 #include "dkim.h"
 
 #define AUTHRES_RESINFO_MAX (4 * AUTHRES_VALUE_MAX + 512)
@@ -75,27 +76,10 @@ static bool authres_is_token(const char *s, size_t len)
     return true;
 }
 
-/* authres_is_domain - letters, digits, '-', '_' in dot-separated labels */
+/* authres_is_domain - a host or domain name that needs no quoting */
 static bool authres_is_domain(const char *s, size_t len)
 {
-    size_t label = 0;
-
-    if (len == 0)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '.') {
-            if (label == 0)
-                return false;
-            label = 0;
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                   c == '-' || c == '_') {
-            label++;
-        } else {
-            return false;
-        }
-    }
-    return label > 0;
+    return util_dns_name_ok(s, len);
 }
 
 /* authres_is_addr - [dot-atom-local-part] "@" domain, written bare */

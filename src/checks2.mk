@@ -30,17 +30,17 @@ tests_unit_test_dkim_CFLAGS = $(AM_CFLAGS) $(OPENDKIM_CFLAGS)
 tests_unit_test_dkim_LDADD = $(OPENDKIM_LIBS)
 
 tests_unit_test_iprev_SOURCES = tests/unit/test_iprev.c \
-	src/iprev.c src/iprev.h src/log.c src/log.h $(CHECKS2_FAKE)
+	src/iprev.c src/iprev.h src/log.c src/log.h src/util.c src/util.h $(CHECKS2_FAKE)
 tests_unit_test_iprev_CPPFLAGS = $(CHECKS2_CPPFLAGS)
 
 tests_unit_test_dnsbl_SOURCES = tests/unit/test_dnsbl.c \
-	src/dnsbl.c src/dnsbl.h $(CHECKS2_FAKE)
+	src/dnsbl.c src/dnsbl.h src/util.c src/util.h $(CHECKS2_FAKE)
 tests_unit_test_dnsbl_CPPFLAGS = $(CHECKS2_CPPFLAGS)
 
 # authres uses dkim.c only for dkimv_status_name()
 tests_unit_test_authres_SOURCES = tests/unit/test_authres.c \
 	src/authres.c src/authres.h src/dkim.c src/dkim.h src/log.c src/log.h \
-	$(CHECKS2_FAKE)
+	src/util.c src/util.h $(CHECKS2_FAKE)
 tests_unit_test_authres_CPPFLAGS = $(CHECKS2_CPPFLAGS)
 tests_unit_test_authres_CFLAGS = $(AM_CFLAGS) $(OPENDKIM_CFLAGS)
 tests_unit_test_authres_LDADD = $(OPENDKIM_LIBS)
@@ -48,7 +48,7 @@ tests_unit_test_authres_LDADD = $(OPENDKIM_LIBS)
 tests_unit_test_checks2_zone_SOURCES = tests/unit/test_checks2_zone.c \
 	src/dkim.c src/dkim.h src/iprev.c src/iprev.h src/dnsbl.c src/dnsbl.h \
 	src/resolver.c src/resolver_zone.c src/resolver.h src/resolver_impl.h \
-	src/log.c src/log.h
+	src/log.c src/log.h src/util.c src/util.h
 tests_unit_test_checks2_zone_CFLAGS = $(AM_CFLAGS) $(OPENDKIM_CFLAGS) $(CARES_CFLAGS)
 tests_unit_test_checks2_zone_LDADD = $(OPENDKIM_LIBS) $(CARES_LIBS)
 

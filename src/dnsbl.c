@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "dnsbl.h"
+#include "util.h"
 
 /* 127.0.0.2 - 127.255.254.255: see dnsbl.h */
 #define DNSBL_DEFAULT_LO 0x7f000002u
@@ -51,27 +52,10 @@ static void dnsbl_snippet(char *out, size_t size, const char *s, size_t len)
     out[n] = '\0';
 }
 
-/* dnsbl_zone_ok - labels of letters, digits, '-', '_', each 1..63 long */
+/* dnsbl_zone_ok - a DNS name short enough to prefix with an address */
 static bool dnsbl_zone_ok(const char *s, size_t len)
 {
-    size_t label = 0;
-
-    if (len == 0 || len > DNSBL_ZONE_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '.') {
-            if (label == 0)
-                return false;
-            label = 0;
-        } else if (isalnum(c) || c == '-' || c == '_') {
-            if (++label > 63)
-                return false;
-        } else {
-            return false;
-        }
-    }
-    return label > 0;
+    return len <= DNSBL_ZONE_MAX && util_dns_name_ok(s, len);
 }
 
 /* dnsbl_ipv4 - dotted quad of exactly len bytes to host order */

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "iprev.h"
+#include "util.h"
 #include "log.h"
 
 struct iprev_check {
@@ -115,30 +116,14 @@ int iprev_ptr_name(const struct iprev_addr *a, char *buf, size_t size)
  * an optional final dot */
 int iprev_name_ok(const char *name)
 {
-    size_t len, label = 0;
+    size_t len;
 
     if (name == NULL)
         return 0;
     len = strnlen(name, 256);
     if (len > 0 && name[len - 1] == '.')
         len--;
-    if (len == 0 || len > 253)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c == '.') {
-            if (label == 0)
-                return 0;
-            label = 0;
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                   c == '-' || c == '_') {
-            if (++label > 63)
-                return 0;
-        } else {
-            return 0;
-        }
-    }
-    return 1;
+    return util_dns_name_ok(name, len);
 }
 
 /* iprev_evaluate - RFC 8601 2.7.3 over lookup results */

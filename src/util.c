@@ -87,6 +87,28 @@ void util_lower(char *s)
             *s = (char)(*s - 'A' + 'a');
 }
 
+int util_dns_name_ok(const char *s, size_t len)
+{
+    size_t label = 0;
+
+    if (len == 0 || len > 253)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+        } else if (isalnum(c) || c == '-' || c == '_') {
+            if (++label > 63)
+                return 0;
+        } else {
+            return 0;
+        }
+    }
+    return label > 0;
+}
+
 uint64_t util_hash64(const void *data, size_t len)
 {
     const unsigned char *p = data;

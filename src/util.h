@@ -22,6 +22,9 @@ size_t util_strlcpy(char *dst, const char *src, size_t size);
 char *util_trim(char *s);
 /* util_lower - ASCII lowercase in place */
 void util_lower(char *s);
+/* util_dns_name_ok - letters, digits, '-', '_' in dot-separated labels of
+ * 1..63 bytes, 1..253 bytes in all (no final dot) */
+int util_dns_name_ok(const char *s, size_t len);
 /* util_hash64 - FNV-1a over the whole key */
 uint64_t util_hash64(const void *data, size_t len);
 /* util_iso_time - "2026-11-28T05:00:00Z", or "-" for 0 */
