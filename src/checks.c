@@ -159,8 +159,11 @@ void chk_mail(struct chk_conn *cc, const struct cfg *cfg, const char *helo,
         f->spf_done = 1;
         f->spf_helo = sender[0] == '\0';
     }
-    if (cfg->dkim_enabled)
-        cc->dkim = dkimv_msg_new(cc->chk->dkim, NULL, NULL);
+    if (cfg->dkim_enabled) {
+        char id[NET_STRLEN + 8];
+        snprintf(id, sizeof id, "client=%s", cc->ip);   /* names the message in logs */
+        cc->dkim = dkimv_msg_new(cc->chk->dkim, id, NULL);
+    }
 }
 
 /* chk_iprev_generic - the PTR name looks like a generic pool name? */
