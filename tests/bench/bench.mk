@@ -22,7 +22,7 @@ EXTRA_DIST += tests/bench/smoke.sh
 
 # greyrep-prefill: bulk-fills an LMDB store with triplets (keys and values
 # from src/libgreyrep.a) for tests/bench/bench.sh.  `make bench` runs the
-# whole benchmark (about 20 minutes, needs root: Postfix, unbound, Redis);
+# whole benchmark (about 11 minutes, needs root: Postfix, unbound, Redis);
 # `make bench BENCH_ARGS=--short` checks every scenario in seconds.
 check_PROGRAMS += tests/bench/greyrep-prefill
 tests_bench_greyrep_prefill_SOURCES = tests/bench/prefill.c
@@ -30,9 +30,11 @@ tests_bench_greyrep_prefill_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS)
 tests_bench_greyrep_prefill_LDADD = $(GR_LIBS)
 
 EXTRA_DIST += tests/bench/bench.sh
+CLEANFILES += tests/bench/bench-results.json
 BENCH_ARGS =
 bench: src/greyrep$(EXEEXT) src/greyrepctl$(EXEEXT) \
 		tests/bench/greyrep-loadgen$(EXEEXT) tests/bench/noop-milter$(EXEEXT) \
+		tests/bench/mtclient$(EXEEXT) \
 		tests/bench/greyrep-prefill$(EXEEXT)
 	bash $(srcdir)/tests/bench/bench.sh --build "$(abs_top_builddir)" $(BENCH_ARGS)
 .PHONY: bench
