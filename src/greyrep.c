@@ -279,9 +279,16 @@ static void *maintenance_thread(void *arg)
         time_t now = util_now();
         store_maintain(the_store);
         if (now - last_sweep >= (time_t)cfg->store.sweep_interval) {
-            size_t removed = 0;
-            if (store_expire(the_store, now, 0, &removed) == STORE_OK && removed > 0)
-                log_info("expired %zu records", removed);
+            /* in slices, so that a stop does not wait for a long sweep */
+            size_t removed = 0, slice;
+            int rc;
+            do {
+                slice = 0;
+                rc = store_expire(the_store, now, 10000, &slice);
+                removed += slice;
+            } while (rc == STORE_OK && slice == 10000 && !stopping);
+            if (removed > 0)
+                log_info("expired %zu records%s", removed, stopping ? " (stopped early)" : "");
             last_sweep = now;
         }
         if (now - last_counters >= 10) {

@@ -542,6 +542,7 @@ scenario3() {
         lg "$b" "$T/lg.s3-daemon.$r.json" -c $LAT_CONNS -d $S3_DUR --seed $((100 + 2 * r)) || { gstop "$b"; return; }
         dm_max+=("$(jnum "$T/lg.s3-daemon.$r.json" max)") dm_p999+=("$(jnum "$T/lg.s3-daemon.$r.json" p999)")
         gstop "$b"
+        reap    # the sweep's log line comes when it finishes or stops
         local swept
         swept=$(grep -o 'expired [0-9]* records' "$T/$b.log" | head -1)
         if [ "$r" = 1 ]; then
