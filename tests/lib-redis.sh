@@ -59,21 +59,6 @@ redis_stop() {
     REDIS_PID=
 }
 
-# gr_no_checks_extra: greyrep.conf lines that turn off greyrep's DNS-based
-# sender checks, printed only if this build knows those sections (the
-# tests have no DNS server; see tests/lib-sendmail.sh)
-if ! declare -F gr_no_checks_extra >/dev/null; then
-gr_no_checks_extra() {
-    local t
-    t=$(mktemp "${TMPDIR:-/tmp}/greyrep-checks.XXXXXX") || return 0
-    printf '[spf]\nenabled = no\n[iprev]\nenabled = no\n[dkim]\nenabled = no\n' >"$t.extra"
-    { printf '[milter]\nsocket = inet:1@127.0.0.1\n[whitelist]\nclients =\nrecipients =\nsenders =\n'
-      cat "$t.extra"; } >"$t"
-    if "$GREYREP" -n -c "$t" >/dev/null 2>&1; then cat "$t.extra"; fi
-    rm -f "$t" "$t.extra"
-}
-fi
-
 # rg_conf FILE NAME [KEY=VALUE...]: a configuration for instance NAME:
 # socket unix:$ROOT/NAME.sock, pidfile $ROOT/NAME.pid.  KEYs: backend
 # (redis), path (LMDB), prefix, password, delay, timeout, on_error,

@@ -265,16 +265,3 @@ sm_delivered() {
     sm_grep_delivered "$1"
 }
 
-# gr_no_checks_extra: greyrep.conf lines that turn off greyrep's DNS-based
-# sender checks (SPF, iprev, DKIM), printed only if this build knows those
-# sections.  The tests have no DNS server, and a client whose every lookup
-# fails gets the on_error answer instead of greylisting.
-gr_no_checks_extra() {
-    local t
-    t=$(mktemp "${TMPDIR:-/tmp}/greyrep-checks.XXXXXX") || return 0
-    printf '[spf]\nenabled = no\n[iprev]\nenabled = no\n[dkim]\nenabled = no\n' >"$t.extra"
-    { printf '[milter]\nsocket = inet:1@127.0.0.1\n[whitelist]\nclients =\nrecipients =\nsenders =\n'
-      cat "$t.extra"; } >"$t"
-    if "$GREYREP" -n -c "$t" >/dev/null 2>&1; then cat "$t.extra"; fi
-    rm -f "$t" "$t.extra"
-}
