@@ -173,6 +173,10 @@ struct decide_run {
     unsigned delay;
     time_t now;
     int dry_run;
+    int check_stamp;            /* compare rec[2] with the mirror's stamp */
+    unsigned char stamp[16];
+    size_t stamp_len;
+    int stale;                  /* the admin whitelist changed: nothing decided */
     struct verdict v;
 };
 
@@ -180,7 +184,15 @@ struct decide_run {
 static int decide_update(void *arg, struct store_rec *rec, size_t n)
 {
     struct decide_run *d = arg;
+    size_t len = rec[2].found ? rec[2].len : 0;
+
     (void)n;
+    /* The admin whitelist's stamp comes in the same read as the records,
+     * so noticing a greyrepctl change costs no extra round trip. */
+    if (d->check_stamp && (len != d->stamp_len || memcmp(rec[2].val, d->stamp, len) != 0)) {
+        d->stale = 1;
+        return -1;
+    }
     policy_records(&d->cfg->grey, d->delay, rec, d->now, &d->v);
     return d->dry_run ? -1 : 0;
 }
@@ -206,6 +218,21 @@ static int decide_whitelisted(const struct wl *list, const struct decide_input *
            || wl_match_rcpt(list, in->rcpt, now, what, len);
 }
 
+/* admin_match - does the mirror of the admin whitelist match? */
+static int admin_match(const struct decide_input *in, const char *host, time_t now,
+                       char *what, size_t len)
+{
+    int hit;
+    pthread_rwlock_rdlock(&admin_lock);
+    hit = decide_whitelisted(admin_wl, in, host, now, what, len);
+    pthread_rwlock_unlock(&admin_lock);
+    if (hit) {
+        size_t l = strlen(what);
+        snprintf(what + l, len - l, " (admin)");
+    }
+    return hit;
+}
+
 void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_input *in,
                  time_t now, int dry_run, struct verdict *v, char *explain,
                  size_t explain_len)
@@ -214,7 +241,8 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
     char what[WL_VALUE_MAX + 32], ckey[NET_STRLEN + 4], tkey[STORE_MAX_KEY];
     char addr[NET_STRLEN], suspicious[300];
     const char *host = in->verified_host;
-    struct store_rec rec[2];
+    int decided;
+    struct store_rec rec[3];
     struct decide_run d;
 
     if (explain)
@@ -255,23 +283,37 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
         /* the static lists first: they must work while the store is down */
         if (decide_whitelisted(cfg->wl, in, host, now, what, sizeof what)) {
             f.whitelisted = what;
-        } else if (st != NULL && admin_refresh(st, now) < 0) {
-            decide_error(cfg, v, "store failure reading the admin whitelist");
-            explainf(explain, explain_len, "%s", v->why);
-            return;
-        } else {
-            pthread_rwlock_rdlock(&admin_lock);
-            if (decide_whitelisted(admin_wl, in, host, now, what, sizeof what)) {
-                size_t l = strlen(what);
-                snprintf(what + l, sizeof what - l, " (admin)");
-                f.whitelisted = what;
+        } else if (admin_match(in, host, now, what, sizeof what)) {
+            /* a hit on the mirror is confirmed against the store (the
+             * entry may have been deleted); a miss is checked by the
+             * stamp read together with the triplet below */
+            if (st != NULL && admin_refresh(st, now) < 0) {
+                decide_error(cfg, v, "store failure reading the admin whitelist");
+                explainf(explain, explain_len, "%s", v->why);
+                return;
             }
-            pthread_rwlock_unlock(&admin_lock);
+            if (admin_match(in, host, now, what, sizeof what))
+                f.whitelisted = what;
         }
         explainf(explain, explain_len, "whitelist: %s", f.whitelisted ? what : "no entry matches");
     }
-    if (policy_static(cfg, &f, v)) {
-        explainf(explain, explain_len, "verdict: %s%s", v->reason == R_WHITELIST ? "whitelisted: " : "", v->why);
+    decided = policy_static(cfg, &f, v);
+    if (decided && v->action != V_ACCEPT && f.whitelisted == NULL && st != NULL) {
+        /* before refusing, make sure no fresh admin entry vouches for it */
+        if (admin_refresh(st, now) < 0) {
+            decide_error(cfg, v, "store failure reading the admin whitelist");
+            explainf(explain, explain_len, "%s", v->why);
+            return;
+        }
+        if (admin_match(in, host, now, what, sizeof what)) {
+            f.whitelisted = what;
+            explainf(explain, explain_len, "whitelist: %s", what);
+            policy_static(cfg, &f, v);
+        }
+    }
+    if (decided) {
+        explainf(explain, explain_len, "verdict: %s%s", v->reason == R_WHITELIST ? "whitelisted: " : "",
+                 v->why);
         return;
     }
     if (st == NULL) {
@@ -281,18 +323,43 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
     decide_triplet_key(cfg, in->client, policy_spf_domain(&f), in->sender, in->rcpt, tkey,
                        sizeof tkey);
     decide_client_key(in->client, ckey, sizeof ckey);
-    memset(rec, 0, sizeof rec);
-    rec[0].key = tkey;
-    rec[1].key = ckey;
     memset(&d, 0, sizeof d);
     d.cfg = cfg;
     d.delay = policy_delay(cfg, &f, suspicious, sizeof suspicious);
     d.now = now;
     d.dry_run = dry_run;
-    if (store_update(st, rec, 2, now, decide_update, &d) != STORE_OK) {
-        decide_error(cfg, v, "store failure");
-        explainf(explain, explain_len, "%s", v->why);
-        return;
+    for (int round = 0;; round++) {
+        memset(rec, 0, sizeof rec);
+        rec[0].key = tkey;
+        rec[1].key = ckey;
+        rec[2].key = ADMIN_STAMP_KEY;
+        pthread_rwlock_rdlock(&admin_lock);
+        d.stamp_len = admin_stamp_len <= sizeof d.stamp ? admin_stamp_len : (size_t)-1;
+        if (d.stamp_len != (size_t)-1)
+            memcpy(d.stamp, admin_stamp, d.stamp_len);
+        pthread_rwlock_unlock(&admin_lock);
+        d.check_stamp = round == 0;     /* a second change meanwhile waits */
+        d.stale = 0;
+        if (store_update(st, rec, 3, now, decide_update, &d) != STORE_OK) {
+            decide_error(cfg, v, "store failure");
+            explainf(explain, explain_len, "%s", v->why);
+            return;
+        }
+        if (!d.stale)
+            break;
+        /* greyrepctl changed the admin whitelist: look again */
+        if (admin_refresh(st, now) < 0) {
+            decide_error(cfg, v, "store failure reading the admin whitelist");
+            explainf(explain, explain_len, "%s", v->why);
+            return;
+        }
+        if (admin_match(in, host, now, what, sizeof what)) {
+            f.whitelisted = what;
+            explainf(explain, explain_len, "whitelist: %s", what);
+            policy_static(cfg, &f, v);
+            explainf(explain, explain_len, "verdict: whitelisted: %s", v->why);
+            return;
+        }
     }
     *v = d.v;
     if (suspicious[0] != '\0') {
