@@ -111,24 +111,13 @@ static void chk_msg_reset(struct chk_conn *cc)
         dkimv_msg_free(cc->dkim);
         cc->dkim = NULL;
     }
-    /* iprev and DNSBL belong to the connection: keep their answers */
-    int iprev_done = cc->facts.iprev_done, dnsbl_done = cc->facts.dnsbl_done;
-    struct chk_facts keep = cc->facts;
-    memset(&cc->facts, 0, sizeof cc->facts);
-    if (iprev_done) {
-        cc->facts.iprev_done = 1;
-        cc->facts.iprev = keep.iprev;
-        cc->facts.generic = keep.generic;
-        memcpy(cc->facts.iprev_host, keep.iprev_host, sizeof keep.iprev_host);
-        memcpy(cc->facts.ptr_name, keep.ptr_name, sizeof keep.ptr_name);
-    }
-    if (dnsbl_done) {
-        cc->facts.dnsbl_done = 1;
-        cc->facts.dnsbl_score = keep.dnsbl_score;
-        cc->facts.dnsbl_tempfail = keep.dnsbl_tempfail;
-        cc->facts.dnsbl_zones = keep.dnsbl_zones;
-        memcpy(cc->facts.dnsbl_listed, keep.dnsbl_listed, sizeof keep.dnsbl_listed);
-    }
+    /* iprev and DNSBL belong to the connection and keep their answers;
+     * SPF and the overall judgement are per message */
+    cc->facts.spf_done = 0;
+    cc->facts.spf = SPF_NONE;
+    cc->facts.spf_helo = 0;
+    cc->facts.spf_domain[0] = '\0';
+    cc->facts.dns_failed = 0;
     cc->facts_done = 0;
 }
 

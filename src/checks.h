@@ -49,7 +49,6 @@ struct chk_facts {
     enum iprev_result iprev;
     char iprev_host[IPREV_NAME_MAX];  /* verified name on pass, else "" */
     int generic;                /* PTR name looks generic/dynamic */
-    char ptr_name[IPREV_NAME_MAX];    /* first PTR name seen (for generic) */
     int dnsbl_done;
     int dnsbl_score;
     int dnsbl_tempfail;         /* zones that failed temporarily */

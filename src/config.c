@@ -256,6 +256,14 @@ const char *cfg_action_name(enum cfg_action a)
     return names[a];
 }
 
+int cfg_trusted(const struct cfg *cfg, const struct net_addr *client)
+{
+    for (size_t i = 0; i < cfg->ntrusted; i++)
+        if (net_cidr_match(&cfg->trusted[i], client))
+            return 1;
+    return 0;
+}
+
 int cfg_checks_enabled(const struct cfg *cfg)
 {
     return cfg->spf_enabled || cfg->iprev_enabled || cfg->dkim_enabled || cfg->dnsbl->n > 0;

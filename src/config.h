@@ -100,6 +100,8 @@ struct cfg {
     int refs;                     /* guarded by the config lock */
 };
 
+/* cfg_trusted - is this client in trusted_networks? */
+int cfg_trusted(const struct cfg *cfg, const struct net_addr *client);
 /* cfg_checks_enabled - does any DNS-based check run? */
 int cfg_checks_enabled(const struct cfg *cfg);
 /* cfg_action_name - "none", "greylist", "tempfail", "reject" */

@@ -218,6 +218,18 @@ static int decide_whitelisted(const struct wl *list, const struct decide_input *
            || wl_match_rcpt(list, in->rcpt, now, what, len);
 }
 
+/* admin_fresh - reload the mirror if stale; on a store failure the verdict
+ * is the on_error answer and -1 is returned */
+static int admin_fresh(const struct cfg *cfg, struct store *st, time_t now, struct verdict *v,
+                       char *explain, size_t explain_len)
+{
+    if (admin_refresh(st, now) == 0)
+        return 0;
+    decide_error(cfg, v, "store failure reading the admin whitelist");
+    explainf(explain, explain_len, "%s", v->why);
+    return -1;
+}
+
 /* admin_match - does the mirror of the admin whitelist match? */
 static int admin_match(const struct decide_input *in, const char *host, time_t now,
                        char *what, size_t len)
@@ -252,8 +264,7 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
         explainf(explain, explain_len, "client: not an IP connection (local)");
     } else {
         net_format(in->client, addr, sizeof addr);
-        for (size_t i = 0; i < cfg->ntrusted; i++)
-            f.trusted |= net_cidr_match(&cfg->trusted[i], in->client);
+        f.trusted = cfg_trusted(cfg, in->client);
         explainf(explain, explain_len, "client %s: %s", addr,
                  f.trusted ? "in trusted_networks" : "not in trusted_networks");
     }
@@ -287,11 +298,8 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
             /* a hit on the mirror is confirmed against the store (the
              * entry may have been deleted); a miss is checked by the
              * stamp read together with the triplet below */
-            if (st != NULL && admin_refresh(st, now) < 0) {
-                decide_error(cfg, v, "store failure reading the admin whitelist");
-                explainf(explain, explain_len, "%s", v->why);
+            if (st != NULL && admin_fresh(cfg, st, now, v, explain, explain_len) < 0)
                 return;
-            }
             if (admin_match(in, host, now, what, sizeof what))
                 f.whitelisted = what;
         }
@@ -300,11 +308,8 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
     decided = policy_static(cfg, &f, v);
     if (decided && v->action != V_ACCEPT && f.whitelisted == NULL && st != NULL) {
         /* before refusing, make sure no fresh admin entry vouches for it */
-        if (admin_refresh(st, now) < 0) {
-            decide_error(cfg, v, "store failure reading the admin whitelist");
-            explainf(explain, explain_len, "%s", v->why);
+        if (admin_fresh(cfg, st, now, v, explain, explain_len) < 0)
             return;
-        }
         if (admin_match(in, host, now, what, sizeof what)) {
             f.whitelisted = what;
             explainf(explain, explain_len, "whitelist: %s", what);
@@ -348,11 +353,8 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
         if (!d.stale)
             break;
         /* greyrepctl changed the admin whitelist: look again */
-        if (admin_refresh(st, now) < 0) {
-            decide_error(cfg, v, "store failure reading the admin whitelist");
-            explainf(explain, explain_len, "%s", v->why);
+        if (admin_fresh(cfg, st, now, v, explain, explain_len) < 0)
             return;
-        }
         if (admin_match(in, host, now, what, sizeof what)) {
             f.whitelisted = what;
             explainf(explain, explain_len, "whitelist: %s", what);

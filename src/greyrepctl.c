@@ -309,8 +309,7 @@ static int cmd_check(const struct cfg *cfg, struct store *st, const struct opts 
     in.sender = &s;
     in.rcpt = &r;
     in.verified_host = o->host;   /* as the MTA would vouch for it */
-    for (size_t i = 0; i < cfg->ntrusted; i++)
-        trusted |= net_cidr_match(&cfg->trusted[i], &a);
+    trusted = cfg_trusted(cfg, &a);
     /* live, read-only lookups, exactly as the daemon would make them */
     if (!trusted && cfg_checks_enabled(cfg)) {
         if ((chk = chk_open(cfg, err, sizeof err)) == NULL)

@@ -105,8 +105,7 @@ static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
     c->ip = sa != NULL && net_from_sockaddr(sa, &c->client) == 0;
     if (c->ip) {
         net_format(&c->client, c->addr, sizeof c->addr);
-        for (size_t i = 0; i < c->cfg->ntrusted; i++)
-            c->trusted |= net_cidr_match(&c->cfg->trusted[i], &c->client);
+        c->trusted = cfg_trusted(c->cfg, &c->client);
         if (!c->trusted)
             c->checks = chk_connect(milter_checks, c->cfg, c->addr);
     } else {
