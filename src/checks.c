@@ -32,7 +32,7 @@ struct chk_conn {
     struct timespec deadline;
     int have_deadline;
     int facts_done;
-    struct chk_facts facts;
+    struct msg_facts facts;
     char sender[600];
     char helo[256];
     struct dkimv_msg *dkim;
@@ -142,7 +142,7 @@ void chk_mail(struct chk_conn *cc, const struct cfg *cfg, const char *helo,
     util_strlcpy(cc->sender, sender, sizeof cc->sender);
     util_strlcpy(cc->helo, helo, sizeof cc->helo);
     if (cfg->spf_enabled && !skip_spf) {
-        struct chk_facts *f = &cc->facts;
+        struct msg_facts *f = &cc->facts;
         f->spf = spf_check_mailfrom(cc->chk->spf, cc->ip, helo, sender, &cc->deadline,
                                     f->spf_domain, sizeof f->spf_domain);
         f->spf_done = 1;
@@ -164,9 +164,9 @@ static int chk_iprev_generic(const char *ip, const char *name)
     return iprev_generic_name(name, &a) != IPREV_GENERIC_NO;
 }
 
-const struct chk_facts *chk_facts(struct chk_conn *cc)
+const struct msg_facts *chk_facts(struct chk_conn *cc)
 {
-    struct chk_facts *f;
+    struct msg_facts *f;
     int ran = 0, failed = 0;
 
     if (cc == NULL)
@@ -238,7 +238,7 @@ int chk_eom(struct chk_conn *cc, const struct cfg *cfg, char *buf, size_t len,
             char *summary, size_t slen)
 {
     struct dkimv_result res[DKIMV_MAX_SIGS];
-    const struct chk_facts *f;
+    const struct msg_facts *f;
     struct authres ar;
     int n = 0;
 

@@ -32,6 +32,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "facts.h"
 #include "dnsbl.h"
 #include "iprev.h"
 #include "spf.h"
@@ -39,22 +40,6 @@
 struct checks;
 struct chk_conn;
 
-struct chk_facts {
-    int dns_failed;             /* every lookup that ran failed temporarily */
-    int spf_done;
-    enum spf_result spf;
-    int spf_helo;               /* the HELO identity was checked (<> sender) */
-    char spf_domain[256];       /* the domain SPF checked */
-    int iprev_done;
-    enum iprev_result iprev;
-    char iprev_host[IPREV_NAME_MAX];  /* verified name on pass, else "" */
-    int generic;                /* PTR name looks generic/dynamic */
-    int dnsbl_done;
-    int dnsbl_score;
-    int dnsbl_tempfail;         /* zones that failed temporarily */
-    int dnsbl_zones;            /* zones asked */
-    char dnsbl_listed[256];     /* "zone=code,..." for logs */
-};
 
 /* chk_open - resolver, SPF and DKIM verifier per [dns]/[dkim]; NULL + err */
 struct checks *chk_open(const struct cfg *cfg, char *err, size_t errlen);
@@ -70,7 +55,7 @@ void chk_conn_free(struct chk_conn *cc);
 void chk_mail(struct chk_conn *cc, const struct cfg *cfg, const char *helo,
               const char *sender, int skip_spf);
 /* chk_facts - every result of this message; waits (bounded) the first time */
-const struct chk_facts *chk_facts(struct chk_conn *cc);
+const struct msg_facts *chk_facts(struct chk_conn *cc);
 
 void chk_header(struct chk_conn *cc, const char *name, const char *value);
 void chk_eoh(struct chk_conn *cc);

@@ -271,7 +271,7 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
     explainf(explain, explain_len, "authentication: %s",
              in->authenticated ? "authenticated session" : "none");
     if (!f.trusted && !f.authenticated && in->checks != NULL) {
-        const struct chk_facts *dns = chk_facts(in->checks);
+        const struct msg_facts *dns = chk_facts(in->checks);
         f.dns = dns;
         if (dns->iprev_done) {
             /* only a name that maps back to the client may match a host entry */

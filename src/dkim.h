@@ -46,6 +46,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "facts.h" /* enum dkimv_status */
+
 struct dns_resolver;
 struct dkimv;
 struct dkimv_msg;
@@ -54,16 +56,6 @@ struct dkimv_msg;
 #define DKIMV_MAX_HEADER (128 * 1024)
 #define DKIMV_MAX_HEADERS 1000
 #define DKIMV_MAX_SIGS 16 /* signatures evaluated per message */
-
-enum dkimv_status {
-    DKIMV_NONE = 0,
-    DKIMV_PASS,
-    DKIMV_FAIL,
-    DKIMV_NEUTRAL,
-    DKIMV_POLICY,
-    DKIMV_TEMPERROR,
-    DKIMV_PERMERROR
-};
 
 struct dkimv_result {
     enum dkimv_status result;

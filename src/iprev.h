@@ -35,13 +35,13 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "facts.h" /* enum iprev_result */
 #include "resolver.h"
 
 #define IPREV_MAX_NAMES 10 /* PTR names followed */
 #define IPREV_MAX_ADDRS 16 /* forward addresses looked at per name */
 #define IPREV_NAME_MAX 254 /* host name buffer, with the NUL */
 
-enum iprev_result { IPREV_PASS = 0, IPREV_FAIL, IPREV_TEMPERROR, IPREV_PERMERROR };
 
 /* An address; IPv4-mapped IPv6 (::ffff:a.b.c.d) is stored as IPv4. */
 struct iprev_addr {

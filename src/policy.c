@@ -21,7 +21,7 @@ const char *policy_reason_name(enum verdict_reason r)
 
 int policy_static(const struct cfg *cfg, const struct policy_facts *f, struct verdict *v)
 {
-    const struct chk_facts *d = f->dns;
+    const struct msg_facts *d = f->dns;
 
     memset(v, 0, sizeof *v);
     v->action = V_ACCEPT;
@@ -79,7 +79,7 @@ static void add_reason(char *why, size_t len, const char *text)
 unsigned policy_delay(const struct cfg *cfg, const struct policy_facts *f, char *why,
                       size_t len)
 {
-    const struct chk_facts *d = f->dns;
+    const struct msg_facts *d = f->dns;
     char buf[320];
 
     why[0] = '\0';

@@ -42,13 +42,13 @@ struct verdict {
     char why[320];        /* one line for logs and greyrepctl check */
 };
 
-struct chk_facts;
+struct msg_facts;
 
 struct policy_facts {
     int trusted;
     int authenticated;
     const char *whitelisted;    /* description of the matching entry, or NULL */
-    const struct chk_facts *dns; /* results of the DNS checks, or NULL */
+    const struct msg_facts *dns; /* results of the DNS checks, or NULL */
 };
 
 /* policy_static - decide from facts alone; 1 if decided (no store needed) */

@@ -37,17 +37,9 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "facts.h" /* enum spf_result */
 #include "resolver.h"
 
-enum spf_result {
-    SPF_NONE = 0,
-    SPF_NEUTRAL,
-    SPF_PASS,
-    SPF_FAIL,
-    SPF_SOFTFAIL,
-    SPF_TEMPERROR,
-    SPF_PERMERROR
-};
 
 struct spf;
 
