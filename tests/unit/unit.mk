@@ -42,6 +42,12 @@ tests_unit_test_store_lmdb_SOURCES = tests/unit/test_store_lmdb.c tests/unit/uni
 tests_unit_test_store_lmdb_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_lmdb_LDADD = $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/test_orgdomain
+TESTS += tests/unit/test_orgdomain
+tests_unit_test_orgdomain_SOURCES = tests/unit/test_orgdomain.c tests/unit/unit_util.h
+tests_unit_test_orgdomain_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_orgdomain_LDADD = $(UNIT_LDADD)
+
 tests_unit_test_decide_SOURCES = tests/unit/test_decide.c tests/unit/unit_util.h
 tests_unit_test_decide_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_decide_LDADD = $(UNIT_LDADD)
