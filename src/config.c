@@ -83,7 +83,7 @@ static const struct cfg_key cfg_keys[] = {
     {"reputation", "min_messages", K_UINT, OFF(rep.min_messages), 1, 1000000, "5"},
     {"reputation", "min_age", K_DURATION, OFF(rep.min_age), 0, 365 * 86400, "2d"},
     {"reputation", "trust_score", K_UINT, OFF(rep.trust_score), 1, 100, "75"},
-    {"reputation", "suspicious_score", K_UINT, OFF(rep.suspicious_score), 0, 99, "40"},
+    {"reputation", "suspicious_score", K_UINT, OFF(rep.suspicious_score), 0, 99, "35"},
     {"reputation", "bad_score", K_UINT, OFF(rep.bad_score), 0, 99, "20"},
     {"reputation", "bad_action", K_BL_ACTION, OFF(rep.bad_action), 0, 0, "tempfail"},
     {"reputation", "defer_dkim", K_BOOL, OFF(rep.defer_dkim), 0, 0, "no"},

@@ -20,6 +20,7 @@
 #define REP_RATE_HALF_LIFE 3600.0  /* the recipient rate estimate's window */
 #define REP_TRAP_WEIGHT 10.0       /* one trap hit is this much bad evidence */
 #define REP_REC_LEN 85
+#define REP_TOKEN_EPS 1e-4         /* float rounding of a refill: 0.99999 is 1 */
 
 static const char *const rep_kind_names[REP_NKINDS] = {"ip", "net", "ptr", "spf", "dkim",
                                                        "from"};
@@ -426,7 +427,7 @@ void rep_assess(const struct cfg_rep *c, const struct msg_facts *f, const struct
             continue;
         if (!e && est_domain && (id->kind == REP_IP || id->kind == REP_NET))
             continue;
-        if (rep_bucket(c, id->kind, &recs[i], now, e) < 1.0 && a->rate_id < 0) {
+        if (rep_bucket(c, id->kind, &recs[i], now, e) < 1.0 - REP_TOKEN_EPS && a->rate_id < 0) {
             a->rate_limited = 1;
             a->rate_id = i;
         }
@@ -517,7 +518,6 @@ void rep_learn(const struct cfg_rep *c, enum rep_kind k, struct rep_rec *r, enum
 {
     uint64_t u = (uint64_t)now;
 
-    (void)k;
     rep_decay(c, r, now);
     if (r->first_seen == 0 || u < r->first_seen)
         r->first_seen = u;
@@ -527,7 +527,8 @@ void rep_learn(const struct cfg_rep *c, enum rep_kind k, struct rep_rec *r, enum
     case REP_EV_RCPT:
         r->rcpts += 1;
         r->rate += (float)M_LN2;  /* a steady r an hour settles at r */
-        r->tokens = r->tokens >= 1 ? r->tokens - 1 : 0;
+        if (k != REP_FROM)     /* from has no bucket */
+            r->tokens = r->tokens > 1 ? r->tokens - 1 : 0;
         break;
     case REP_EV_PASS: r->passes += 1; break;
     case REP_EV_MESSAGE: r->accepted += 1; break;

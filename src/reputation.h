@@ -69,8 +69,8 @@
  *
  *   Rate limit, one token bucket per identity except "from" (forgeable:
  *   a forger must not be able to empty a real sender's bucket):
- *     cost       one token per recipient greyrep accepts; a recipient that
- *                is refused costs nothing
+ *     cost       one token per recipient greyrep accepts, from every
+ *                bucket of the message; a refused recipient costs nothing
  *     capacity   burst tokens; for an established identity
  *                max(burst, refill * 1 hour)
  *     refill     rate tokens an hour; for an established identity
@@ -79,9 +79,10 @@
  *                (recipients * ln 2 / half_life)
  *     state      tokens and the time they were counted; a new bucket is full
  *   A recipient is rate limited when one bucket holds less than one token;
- *   a low-history ip or net does not count when the message carries an
- *   established authenticated domain (a big sender's new outbound address
- *   rides on its domain's history).
+ *   the bucket of a low-history ip or net is not consulted (but is
+ *   charged) when the message carries an established authenticated
+ *   domain: a big sender's new outbound address rides on its domain's
+ *   history.
  *
  *   What to learn (after the verdict, once): rep_plan_rcpt() for one
  *   recipient's outcome, rep_plan_eom() for the accepted message and its

@@ -42,8 +42,11 @@ tests_unit_test_store_lmdb_SOURCES = tests/unit/test_store_lmdb.c tests/unit/uni
 tests_unit_test_store_lmdb_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_lmdb_LDADD = $(UNIT_LDADD)
 
-check_PROGRAMS += tests/unit/test_orgdomain
-TESTS += tests/unit/test_orgdomain
+check_PROGRAMS += tests/unit/test_orgdomain tests/unit/test_reputation
+TESTS += tests/unit/test_orgdomain tests/unit/test_reputation
+tests_unit_test_reputation_SOURCES = tests/unit/test_reputation.c tests/unit/unit_util.h
+tests_unit_test_reputation_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_reputation_LDADD = $(UNIT_LDADD)
 tests_unit_test_orgdomain_SOURCES = tests/unit/test_orgdomain.c tests/unit/unit_util.h
 tests_unit_test_orgdomain_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_orgdomain_LDADD = $(UNIT_LDADD)
