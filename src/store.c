@@ -70,12 +70,18 @@ int store_del(struct store *st, const char *key)
 int store_update(struct store *st, struct store_rec *rec, size_t n, time_t now,
                  store_update_fn fn, void *arg)
 {
+    int rc;
+
     if (n == 0 || n > STORE_MAX_KEYS)
         log_panic("store_update: %zu keys", n);
     for (size_t i = 0; i < n; i++)
         if (!store_key_ok(rec[i].key))
             return STORE_ERROR;
-    return st->ops->update(st, rec, n, now, fn, arg);
+    rc = st->ops->update(st, rec, n, now, fn, arg);
+    for (size_t i = 0; i < n; i++)
+        if (rec[i].compare_only && rec[i].action != STORE_KEEP)
+            log_panic("store_update: %s is compare-only but was changed", rec[i].key);
+    return rc;
 }
 
 int store_iterate(struct store *st, const char *prefix, time_t now,

@@ -39,7 +39,7 @@
 #define STORE_NOTFOUND 1
 #define STORE_ERROR (-1)
 
-#define STORE_MAX_KEYS 4
+#define STORE_MAX_KEYS 16 /* a decision: triplet, client, stamp, reputation */
 #define STORE_MAX_KEY 512    /* keys are shorter: LMDB allows 511 bytes */
 #define STORE_MAX_VALUE 1024 /* longest value in bytes */
 
@@ -49,6 +49,9 @@ struct cfg_store;
 /* One record as it travels through store_update(). */
 struct store_rec {
     const char *key;          /* in: the key (NUL-terminated, < STORE_MAX_KEY) */
+    int compare_only;         /* in: read only to see whether it changed (the
+                               * callback keeps it; Redis takes no update lock
+                               * for it, the compare-and-swap still checks it) */
     int found;                /* in: 1 if a live record exists */
     unsigned char val[STORE_MAX_VALUE];
     size_t len;               /* in: old length; out: new length */

@@ -796,6 +796,8 @@ static void test_corrupt_record_decide(void **state)
     struct net_addr client;
     struct env_addr s, r;
     struct decide_input in;
+    struct msg_facts facts;
+    struct decider *d = decider_new(st);
     struct verdict v;
     char tkey[STORE_MAX_KEY], ckey[128];
     unsigned char val[64];
@@ -803,12 +805,15 @@ static void test_corrupt_record_decide(void **state)
     struct rec_triplet t;
     static const unsigned char bad_version[21] = {99};
 
-    decide_reset();
+    assert_non_null(d);
     assert_int_equal(net_parse("198.51.100.20", &client), 0);
     env_parse("<sender@example.org>", &s);
     env_parse("<rcpt@example.net>", &r);
     memset(&in, 0, sizeof in);
-    in.client = &client;
+    memset(&facts, 0, sizeof facts);
+    facts.client_ip = 1;
+    facts.client = client;
+    in.facts = &facts;
     in.sender = &s;
     in.rcpt = &r;
     decide_triplet_key(cfg, &client, NULL, &s, &r, tkey, sizeof tkey);
@@ -823,7 +828,7 @@ static void test_corrupt_record_decide(void **state)
         else
             assert_int_equal(store_put(st, tkey, "\x01\x00", 2, 0), STORE_OK);
         assert_int_equal(store_put(st, ckey, "junk", 4, 0), STORE_OK);
-        decide_rcpt(cfg, st, &in, NOW, 0, &v, NULL, 0);
+        decide_rcpt(d, cfg, &in, NOW, 0, &v, NULL, 0);
         assert_int_equal(v.action, V_TEMPFAIL);
         assert_int_equal(v.reason, R_GREY_NEW);
         assert_int_equal(v.remaining, cfg->grey.delay);
@@ -836,7 +841,7 @@ static void test_corrupt_record_decide(void **state)
     }
     /* and the triplet goes on normally from there; the client record (still
      * junk: only a pass writes it) is absent too, and replaced by the pass */
-    decide_rcpt(cfg, st, &in, NOW + cfg->grey.delay, 0, &v, NULL, 0);
+    decide_rcpt(d, cfg, &in, NOW + cfg->grey.delay, 0, &v, NULL, 0);
     assert_int_equal(v.action, V_ACCEPT);
     assert_int_equal(v.reason, R_GREY_PASSED);
     assert_true(v.bad_record);
@@ -847,10 +852,10 @@ static void test_corrupt_record_decide(void **state)
         assert_int_equal(rec_client_decode(val, len, &c), 0);
         assert_int_equal(c.passes, 1);
     }
-    decide_rcpt(cfg, st, &in, NOW + cfg->grey.delay + 1, 0, &v, NULL, 0);
+    decide_rcpt(d, cfg, &in, NOW + cfg->grey.delay + 1, 0, &v, NULL, 0);
     assert_int_equal(v.reason, R_GREY_KNOWN);
     assert_false(v.bad_record);
-    decide_reset();
+    decider_free(d);
     cfg_free(cfg);
 }
 
