@@ -9,6 +9,7 @@
 #include "config.h"
 #include "log.h"
 #include "store_impl.h"
+#include "util.h"
 
 struct store *store_open(const struct cfg_store *cfg, char *errbuf, size_t errlen)
 {
@@ -88,6 +89,15 @@ int store_iterate(struct store *st, const char *prefix, time_t now,
                   store_iterate_fn fn, void *arg)
 {
     return st->ops->iterate(st, prefix, now, fn, arg);
+}
+
+void store_on_expire(struct store *st, const char *prefix, store_expired_fn fn, void *arg)
+{
+    if (strlen(prefix) >= sizeof st->expired_prefix)
+        log_panic("store_on_expire: prefix %s too long", prefix);
+    util_strlcpy(st->expired_prefix, prefix, sizeof st->expired_prefix);
+    st->expired_fn = fn;
+    st->expired_arg = arg;
 }
 
 int store_expire(struct store *st, time_t now, size_t max, size_t *removed)

@@ -558,6 +558,62 @@ static void test_expire(void **state)
     assert_true(ss.records == 10);
 }
 
+/* What the on-expire hook saw. */
+struct expired_seen {
+    struct store *st;
+    size_t n, bad;
+    char last[64];
+};
+
+/* on_expired - count a report; check it is under the prefix and its value
+ * is the one stored, then use the store from inside the hook */
+static void on_expired(void *arg, const char *key, size_t klen, const void *val, size_t vlen,
+                       time_t expired)
+{
+    struct expired_seen *s = arg;
+    char copy[64];
+
+    if (klen >= sizeof copy || strncmp(key, "t|", 2) != 0 || key[klen] != '\0'
+        || vlen != 5 || memcmp(val, "value", 5) != 0 || expired > NOW)
+        s->bad++;
+    s->n++;
+    snprintf(copy, sizeof copy, "learnt|%.*s", (int)klen, key);
+    if (store_put(s->st, copy, "1", 1, 0) != STORE_OK)
+        s->bad++;
+}
+
+/* test_expire_hook - exactly the expired records under the prefix are
+ * reported, once, after they are gone; the hook may use the store */
+static void test_expire_hook(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = reopen(f);
+    struct expired_seen seen = {st, 0, 0, ""};
+    size_t removed;
+    char key[64];
+
+    store_on_expire(st, "t|", on_expired, &seen);
+    for (int i = 0; i < 250; i++) {     /* more than one sweep batch */
+        snprintf(key, sizeof key, "t|pending|%03d", i);
+        assert_int_equal(store_put(st, key, "value", 5, NOW - 10), STORE_OK);
+        snprintf(key, sizeof key, "c|other|%03d", i);
+        assert_int_equal(store_put(st, key, "value", 5, NOW - 10), STORE_OK);
+        snprintf(key, sizeof key, "t|live|%03d", i);
+        assert_int_equal(store_put(st, key, "value", 5, NOW + 3600), STORE_OK);
+    }
+    assert_int_equal(store_expire(st, NOW, 0, &removed), STORE_OK);
+    assert_int_equal(removed, 500);
+    assert_int_equal(seen.n, 250);
+    assert_int_equal(seen.bad, 0);
+    assert_int_equal(count(st, "learnt|t|pending|", NOW), 250);
+    assert_int_equal(count(st, "t|pending|", NOW), 0);
+    assert_int_equal(count(st, "t|live|", NOW), 250);
+    /* a second sweep reports nothing again */
+    assert_int_equal(store_expire(st, NOW, 0, &removed), STORE_OK);
+    assert_int_equal(removed, 0);
+    assert_int_equal(seen.n, 250);
+}
+
 /* test_expire_empty - a sweep of an empty store */
 static void test_expire_empty(void **state)
 {
@@ -891,6 +947,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iterate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expire_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expire_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_process, setup, teardown),
