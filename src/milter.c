@@ -35,6 +35,9 @@ struct conn {
     int authenticated;
     int delayed;                /* a recipient passed after a delay */
     unsigned delayed_by;
+    int nrcpt;                  /* recipients decided in this message */
+    int n_plain;                /* ... accepted outright */
+    int n_deferred;             /* ... accepted for the end-of-message decision */
     struct chk_conn *checks;    /* DNS checks; NULL for trusted or local clients */
     struct msg_facts *bare;     /* the client alone, where no check waits */
     int trusted;
@@ -179,6 +182,7 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
         return SMFIS_CONTINUE;
     c->delayed = 0;
     c->delayed_by = 0;
+    c->nrcpt = c->n_plain = c->n_deferred = 0;
     c->qid[0] = '\0';
     note_qid(ctx, c);
     env_parse(arg, &c->sender);
@@ -227,12 +231,20 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     in.authenticated = c->authenticated;
     in.sender = &c->sender;
     in.rcpt = &rcpt;
+    in.rcpt_index = c->nrcpt++;
+    in.defer_ok = c->n_plain == 0;
     decide_rcpt(milter_decider, c->cfg, &in, util_now(), 0, &v, NULL, 0);
-    log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)", c->addr,
+    log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)%s%s%s%s", c->addr,
              c->qid[0] ? c->qid : "-", c->from, safe(arg, r, sizeof r),
              v.action == V_ACCEPT ? "accept" : v.action == V_REJECT ? "reject" : "tempfail",
-             policy_reason_name(v.reason), v.why);
+             policy_reason_name(v.reason), v.why, v.assessed ? " trust=" : "",
+             v.assessed ? rep_level_name((enum rep_level)v.trust) : "",
+             v.assessed ? " " : "", v.assessed ? v.trust_why : "");
     if (v.action == V_ACCEPT) {
+        if (v.reason == R_DEFER)
+            c->n_deferred++;
+        else
+            c->n_plain++;
         if (v.reason == R_GREY_PASSED && v.delayed >= c->delayed_by) {
             c->delayed = 1;
             c->delayed_by = v.delayed;
@@ -240,9 +252,10 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
         return SMFIS_CONTINUE;
     }
     if (v.action == V_REJECT) {
-        smfi_setreply(ctx, "550", "5.7.1", v.reason == R_DNSBL
-                                               ? "Rejected: client is listed in DNS block lists"
-                                               : "Rejected: SPF does not allow this client");
+        smfi_setreply(ctx, "550", "5.7.1",
+                      v.reason == R_DNSBL     ? "Rejected: client is listed in DNS block lists"
+                      : v.reason == R_REP_BAD ? "Rejected: poor sender reputation"
+                                              : "Rejected: SPF does not allow this client");
         return SMFIS_REJECT;
     }
     if (v.reason == R_ERROR) {
@@ -251,7 +264,14 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
         smfi_setreply(ctx, "451", "4.7.1", "Client is listed in DNS block lists, try again later");
     } else if (v.reason == R_SPF_FAIL) {
         smfi_setreply(ctx, "451", "4.7.1", "SPF does not allow this client, try again later");
+    } else if (v.reason == R_RATE) {
+        /* RFC 7372 4.7.28: mail flood detected */
+        smfi_setreply(ctx, "451", "4.7.28", "Rate limited: too much mail from this sender, "
+                                            "try again later");
+    } else if (v.reason == R_REP_BAD) {
+        smfi_setreply(ctx, "451", "4.7.1", "Poor sender reputation, try again later");
     } else {
+        /* greylisting, and greytraps, which must look the same */
         snprintf(text, sizeof text, "Greylisted, please try again in %u seconds",
                  v.remaining);
         smfi_setreply(ctx, "451", "4.7.1", text);
@@ -326,6 +346,22 @@ static sfsistat on_eom(SMFICTX *ctx)
                      c->qid[0] ? c->qid : "-");
         if (summary[0] != '\0')
             log_info("client=%s qid=%s: %s", c->addr, c->qid[0] ? c->qid : "-", summary);
+    }
+    if (c->nrcpt > 0 && !c->trusted && !c->authenticated && rcpt_facts(c) != NULL) {
+        /* learn the accepted message; decide a deferred one */
+        char why[300];
+        if (decide_eom(milter_decider, c->cfg, rcpt_facts(c), &c->sender, c->n_deferred > 0,
+                       c->delayed, util_now(), why, sizeof why) != V_ACCEPT) {
+            log_info("client=%s qid=%s from=%s: tempfail (deferred: %s)", c->addr,
+                     c->qid[0] ? c->qid : "-", c->from, why);
+            smfi_setreply(ctx, "451", "4.7.1",
+                          "Greylisted: the message is not signed by its sender's domain, "
+                          "please try again later");
+            c->delayed = 0;
+            return SMFIS_TEMPFAIL;
+        }
+        if (why[0] != '\0')
+            log_info("client=%s qid=%s: accept (%s)", c->addr, c->qid[0] ? c->qid : "-", why);
     }
     if (c->delayed) {
         snprintf(value, sizeof value, "delayed %u seconds by greyrep-%s at %s; %s",

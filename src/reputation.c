@@ -367,7 +367,7 @@ void rep_assess(const struct cfg_rep *c, const struct msg_facts *f, const struct
                 struct rep_rec *recs, const int *found, int auto_listed, time_t now,
                 struct rep_assessment *a)
 {
-    double sum = 0, weight = 0;
+    double sum = 0, weight = 0, strong_sum = 0, strong_weight = 0;
     int trap = -1, est = -1, est_domain = 0, candidate = -1, evidence = 0;
 
     memset(a, 0, sizeof *a);
@@ -393,6 +393,10 @@ void rep_assess(const struct cfg_rep *c, const struct msg_facts *f, const struct
         conf = conf > 1 ? 1 : conf;
         sum += rep_weight[id->kind] * conf * a->id_score[i];
         weight += rep_weight[id->kind] * conf;
+        if (id->kind != REP_FROM) {
+            strong_sum += rep_weight[id->kind] * conf * a->id_score[i];
+            strong_weight += rep_weight[id->kind] * conf;
+        }
         evidence |= conf > 0;
         if (a->established[i] && (est < 0 || rep_weight[id->kind] > rep_weight[ids->id[est].kind]))
             est = i;
@@ -400,10 +404,11 @@ void rep_assess(const struct cfg_rep *c, const struct msg_facts *f, const struct
             est_domain = 1;
     }
     a->score = weight > 0 ? sum / weight : 50.0;
+    a->strong_score = strong_weight > 0 ? strong_sum / strong_weight : 50.0;
 
     if (trap >= 0)
         rep_set(a, REP_BAD, "greytrap", trap);
-    else if (c->enabled && a->score <= c->bad_score)
+    else if (c->enabled && a->score <= c->bad_score && a->strong_score <= c->bad_score)
         rep_set(a, REP_BAD, "bad-history", -1);
     else if (c->enabled && a->score <= c->suspicious_score)
         rep_set(a, REP_SUSPICIOUS, "poor-history", -1);

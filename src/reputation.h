@@ -51,7 +51,9 @@
  *   min(1, (good + bad) / REP_PRIOR), so an identity without history
  *   counts for nothing.  Trust levels, first rule that applies:
  *     bad        an ip/net identity under a greytrap penalty      "greytrap"
- *                message score <= bad_score                    "bad-history"
+ *                message score <= bad_score, and so without from
+ *                (a forged sender domain alone never makes mail bad)
+ *                                                              "bad-history"
  *     suspicious message score <= suspicious_score            "poor-history"
  *     trusted    an established identity (not from: good >= min_messages,
  *                at least one greylist pass, first seen >= min_age ago,
@@ -105,7 +107,11 @@
 
 enum rep_kind { REP_IP, REP_NET, REP_PTR, REP_SPF, REP_DKIM, REP_FROM, REP_NKINDS };
 
-#define REP_MAX_IDS (5 + FACTS_DKIM_MAX)  /* ip net ptr spf from + dkim */
+/* ip net ptr spf from and up to 7 DKIM domains: one store update holds
+ * them with room to spare (STORE_MAX_KEYS); further DKIM domains of one
+ * message are not identities */
+#define REP_MAX_IDS 12
+#define REP_RCPT_IDS 6                    /* at RCPT: five and the candidate */
 #define REP_KEY_MAX 256                   /* "r|KIND|" + escaped value */
 #define REP_PRIOR 5.0                     /* evidence that counts as full */
 #define REP_REC_VERSION 1
@@ -148,6 +154,7 @@ enum rep_level { REP_TRUSTED, REP_NEUTRAL, REP_DEFER, REP_SUSPICIOUS, REP_BAD };
 struct rep_assessment {
     enum rep_level level;
     double score;                 /* message score 0..100 (50 = no evidence) */
+    double strong_score;          /* the same without the from identity */
     const char *rule;             /* stable rule name (see above) */
     int decider;                  /* identity index that decided, or -1 */
     int rate_limited;             /* a bucket is empty */

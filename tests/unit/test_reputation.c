@@ -253,6 +253,8 @@ static void test_levels(void **state)
          REP_NEUTRAL, "new"},
         {"from domain alone never trusts", 1, 0, 0, 0, NULL, 0, NULL,
          {{REP_FROM, 60, 60, 0, 0, 90 * DAY, 0}}, REP_NEUTRAL, "neutral"},
+        {"forged from domain: suspicious, never bad", 1, 0, 0, 0, NULL, 0, NULL,
+         {{REP_FROM, 0, 0, 500, 0, 90 * DAY, 0}}, REP_SUSPICIOUS, "poor-history"},
         {"abandonments: suspicious", 1, 0, 0, 0, NULL, 0, NULL,
          {{REP_IP, 0, 0, 4, 0, DAY, 0}}, REP_SUSPICIOUS, "poor-history"},
         {"many abandonments: bad", 1, 0, 0, 0, NULL, 0, NULL,
