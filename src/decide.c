@@ -397,6 +397,8 @@ static int greylist(struct decider *d, const struct cfg *cfg, const struct decid
             return w;
     }
     *v = r.v;
+    if (v->reason == R_DEFER)
+        util_strlcpy(v->defer_key, tkey, sizeof v->defer_key);
     if (v->bad_record)
         log_warn("store: a record for %s or its sender's reputation did not decode; "
                  "treated as absent", tkey);

@@ -98,17 +98,21 @@ struct decide_counters {
 };
 void decider_counters(struct decider *d, struct decide_counters *out);
 
+#define DECIDE_DEFER_MAX 4 /* deferred recipients of one message, at most */
+
 /* decide_eom - end of message: learn the accepted message and its DKIM
- * results (one store update over the message's identities), and decide a
- * deferred message (deferred: some recipient got R_DEFER; grey_passed: a
- * recipient passed greylisting).  Returns V_ACCEPT, or V_TEMPFAIL for a
- * deferred message without an aligned DKIM pass; why says which.  A store
- * failure is logged; it changes no answer (the message was accepted at RCPT,
- * a deferred one gets on_error). */
+ * results, and decide a deferred message, in one store update over the
+ * message's identities and its deferred triplets (the keys of the R_DEFER
+ * verdicts, ndeferred <= DECIDE_DEFER_MAX; an aligned DKIM pass passes
+ * them, as a proper retry would).  grey_passed: a recipient passed
+ * greylisting.  Returns V_ACCEPT, or V_TEMPFAIL for a deferred message
+ * without an aligned DKIM pass (its triplets stay pending, so a retry
+ * after the delay passes); why says which.  A store failure is logged and
+ * changes no answer. */
 enum verdict_action decide_eom(struct decider *d, const struct cfg *cfg,
                                const struct msg_facts *facts, const struct env_addr *sender,
-                               int deferred, int grey_passed, time_t now, char *why,
-                               size_t why_len);
+                               char deferred[][STORE_MAX_KEY], int ndeferred, int grey_passed,
+                               time_t now, char *why, size_t why_len);
 
 /* decide_expired - store_on_expire() hook for "t|": a pending triplet that
  * expired without a retry is an abandonment for the identities its key

@@ -215,6 +215,8 @@ struct eom_run {
     const struct rep_ids *ids;
     const struct msg_facts *facts;
     int grey_passed;
+    int learn;                  /* [reputation] enabled */
+    int ntriplets;              /* deferred triplets after the identities */
     time_t now;
     int bad_record;
 };
@@ -225,9 +227,24 @@ static int eom_update(void *arg, struct store_rec *rec, size_t n)
     struct eom_run *r = arg;
     struct rep_rec recs[REP_MAX_IDS];
     struct rep_lesson l[REP_MAX_LESSONS];
+    size_t nids = n - (size_t)r->ntriplets;
     int k;
 
-    for (size_t i = 0; i < n; i++) {
+    /* the deferred triplets: an aligned DKIM pass is as good as a retry */
+    for (size_t i = nids; i < n; i++) {
+        struct rec_triplet t;
+        if (!rec[i].found || rec_triplet_decode(rec[i].val, rec[i].len, &t) < 0
+            || t.passes != 0)
+            continue;
+        t.passes = 1;
+        t.last_seen = (uint64_t)r->now;
+        rec[i].len = rec_triplet_encode(&t, rec[i].val);
+        rec[i].expires = r->now + (time_t)r->cfg->grey.pass_lifetime;
+        rec[i].action = STORE_WRITE;
+    }
+    if (!r->learn)
+        return 0;
+    for (size_t i = 0; i < nids; i++) {
         int ok = rec[i].found && rep_rec_decode(rec[i].val, rec[i].len, &recs[i]) == 0;
         r->bad_record |= rec[i].found && !ok;
         if (!ok)
@@ -235,7 +252,7 @@ static int eom_update(void *arg, struct store_rec *rec, size_t n)
     }
     k = rep_plan_eom(r->ids, r->facts, r->grey_passed, l, REP_MAX_LESSONS);
     rep_apply(&r->cfg->rep, r->ids, recs, l, k, r->now);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < nids; i++) {
         rec[i].len = rep_rec_encode(&recs[i], rec[i].val);
         rec[i].expires = rep_rec_expires(&r->cfg->rep, &recs[i]);
         rec[i].action = STORE_WRITE;
@@ -245,37 +262,44 @@ static int eom_update(void *arg, struct store_rec *rec, size_t n)
 
 enum verdict_action decide_eom(struct decider *d, const struct cfg *cfg,
                                const struct msg_facts *facts, const struct env_addr *sender,
-                               int deferred, int grey_passed, time_t now, char *why,
-                               size_t why_len)
+                               char deferred[][STORE_MAX_KEY], int ndeferred, int grey_passed,
+                               time_t now, char *why, size_t why_len)
 {
     struct rep_ids ids;
-    struct store_rec rec[REP_MAX_IDS];
+    struct store_rec rec[REP_MAX_IDS + DECIDE_DEFER_MAX];
     struct eom_run r;
     struct store *st = decider_store(d);
-    int aligned;
+    int aligned, n = 0;
 
     rep_identities(&cfg->grey, facts, sender, REP_AT_EOM, &ids);
     aligned = rep_dkim_aligned(&ids, facts);
     why[0] = '\0';
-    if (deferred && !aligned) {
+    if (ndeferred > DECIDE_DEFER_MAX)
+        log_panic("decide_eom: %d deferred triplets", ndeferred);
+    if (ndeferred > 0 && !aligned) {
         snprintf(why, why_len, "deferred message without an aligned DKIM pass from %s",
                  ids.sender_org[0] ? ids.sender_org : "the sender's domain");
         return V_TEMPFAIL;
     }
-    if (deferred)
+    if (ndeferred > 0)
         snprintf(why, why_len, "deferred message: aligned DKIM pass from %s", ids.sender_org);
-    if (!cfg->rep.enabled || ids.n == 0 || st == NULL)
+    if (st == NULL || (ndeferred == 0 && (!cfg->rep.enabled || ids.n == 0)))
         return V_ACCEPT;
     memset(rec, 0, sizeof rec);
-    for (int i = 0; i < ids.n; i++)
-        rec[i].key = ids.id[i].key;
+    if (cfg->rep.enabled)
+        for (; n < ids.n; n++)
+            rec[n].key = ids.id[n].key;
+    for (int i = 0; i < ndeferred; i++)
+        rec[n++].key = deferred[i];
     memset(&r, 0, sizeof r);
     r.cfg = cfg;
     r.ids = &ids;
     r.facts = facts;
     r.grey_passed = grey_passed;
+    r.learn = cfg->rep.enabled;
+    r.ntriplets = ndeferred;
     r.now = now;
-    if (store_update(st, rec, (size_t)ids.n, now, eom_update, &r) != STORE_OK)
+    if (store_update(st, rec, (size_t)n, now, eom_update, &r) != STORE_OK)
         log_warn("store: reputation not updated at end of message");
     else if (r.bad_record)
         log_warn("store: a reputation record did not decode; started afresh");

@@ -38,6 +38,7 @@ struct conn {
     int nrcpt;                  /* recipients decided in this message */
     int n_plain;                /* ... accepted outright */
     int n_deferred;             /* ... accepted for the end-of-message decision */
+    char deferred[DECIDE_DEFER_MAX][STORE_MAX_KEY]; /* their triplet keys */
     struct chk_conn *checks;    /* DNS checks; NULL for trusted or local clients */
     struct msg_facts *bare;     /* the client alone, where no check waits */
     int trusted;
@@ -232,7 +233,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     in.sender = &c->sender;
     in.rcpt = &rcpt;
     in.rcpt_index = c->nrcpt++;
-    in.defer_ok = c->n_plain == 0;
+    in.defer_ok = c->n_plain == 0 && c->n_deferred < DECIDE_DEFER_MAX;
     decide_rcpt(milter_decider, c->cfg, &in, util_now(), 0, &v, NULL, 0);
     log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)%s%s%s%s", c->addr,
              c->qid[0] ? c->qid : "-", c->from, safe(arg, r, sizeof r),
@@ -242,7 +243,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
              v.assessed ? " " : "", v.assessed ? v.trust_why : "");
     if (v.action == V_ACCEPT) {
         if (v.reason == R_DEFER)
-            c->n_deferred++;
+            util_strlcpy(c->deferred[c->n_deferred++], v.defer_key, STORE_MAX_KEY);
         else
             c->n_plain++;
         if (v.reason == R_GREY_PASSED && v.delayed >= c->delayed_by) {
@@ -350,8 +351,8 @@ static sfsistat on_eom(SMFICTX *ctx)
     if (c->nrcpt > 0 && !c->trusted && !c->authenticated && rcpt_facts(c) != NULL) {
         /* learn the accepted message; decide a deferred one */
         char why[300];
-        if (decide_eom(milter_decider, c->cfg, rcpt_facts(c), &c->sender, c->n_deferred > 0,
-                       c->delayed, util_now(), why, sizeof why) != V_ACCEPT) {
+        if (decide_eom(milter_decider, c->cfg, rcpt_facts(c), &c->sender, c->deferred,
+                       c->n_deferred, c->delayed, util_now(), why, sizeof why) != V_ACCEPT) {
             log_info("client=%s qid=%s from=%s: tempfail (deferred: %s)", c->addr,
                      c->qid[0] ? c->qid : "-", c->from, why);
             smfi_setreply(ctx, "451", "4.7.1",

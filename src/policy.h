@@ -49,6 +49,8 @@ struct verdict {
     int assessed;         /* reputation judged this message: trust is set */
     int trust;            /* enum rep_level of the message */
     char trust_why[160];  /* "RULE score N" behind trust, for the log line */
+    char defer_key[STORE_MAX_KEY]; /* R_DEFER: the pending triplet, which an
+                                    * aligned DKIM pass at end of message passes */
 };
 
 struct msg_facts;
