@@ -105,6 +105,7 @@ int drep_judge(struct decide_rep *x, const struct cfg *cfg, struct store_rec *re
     auto_listed = grey_client_listed(&cfg->grey, cfound, &c, now);
     x->trap = x->static_trap || rec[SLOT_TRAP_ADDR].found || rec[SLOT_TRAP_DOMAIN].found;
     rep_assess(&cfg->rep, x->facts, &x->ids, x->recs, x->found, auto_listed, now, a);
+    memcpy(x->judged, x->recs, sizeof x->judged);
 
     if (x->trap) {
         /* answered like greylisting: the sender must not learn it is a trap */
@@ -200,7 +201,7 @@ void drep_explain(const struct decide_rep *x, void (*out)(void *, const char *),
     out(arg, line);
     for (int i = 0; i < x->ids.n; i++) {
         char rec[700];
-        rep_format(&x->ids.id[i], &x->recs[i], a->id_score[i], rec, sizeof rec);
+        rep_format(&x->ids.id[i], &x->judged[i], a->id_score[i], rec, sizeof rec);
         snprintf(line, sizeof line, "reputation: %s%s%s%s", rec,
                  x->found[i] ? "" : " (new)", a->established[i] ? " established" : "",
                  x->ids.id[i].candidate ? " (DKIM candidate, read only)" : "");

@@ -28,6 +28,7 @@ struct decide_rep {
     int defer_ok;
     /* filled in the callback */
     struct rep_rec recs[REP_MAX_IDS];
+    struct rep_rec judged[REP_MAX_IDS]; /* as the trust level saw them */
     int found[REP_MAX_IDS];
     int trap;
     int bad_record;

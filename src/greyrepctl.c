@@ -25,6 +25,7 @@
 #include "checks.h"
 #include "config.h"
 #include "ctl_json.h"
+#include "ctl_rep.h"
 #include "decide.h"
 #include "envaddr.h"
 #include "greylist.h"
@@ -55,6 +56,9 @@ static void usage(void)
             "  dump\n"
             "  load FILE|-\n"
             "  expire\n"
+            "  reputation show IDENTITY [--json] | list [--top N] [--sort KEY] [--json]\n"
+            "  reputation reset IDENTITY\n"
+            "  greytrap add ADDR | del ADDR | list [--json]\n"
             "TYPE is ip, host, sender or rcpt\n");
     exit(2);
 }
@@ -575,6 +579,8 @@ int main(int argc, char **argv)
         usage();
     log_open("greyrepctl", 1, 0);
     verb = argv[optind++];
+    if (strcmp(verb, "reputation") == 0 || strcmp(verb, "greytrap") == 0)
+        return ctl_rep_main(file, verb, argc - optind, argv + optind);
     if (strcmp(verb, "whitelist") == 0 || strcmp(verb, "greylist") == 0) {
         if (optind >= argc)
             usage();
