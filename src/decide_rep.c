@@ -125,7 +125,7 @@ int drep_judge(struct decide_rep *x, const struct cfg *cfg, struct store_rec *re
     if (a->rate_limited) {
         v->action = V_TEMPFAIL;
         v->reason = R_RATE;
-        snprintf(v->why, sizeof v->why, "rate limited: %s sends more than its limit",
+        snprintf(v->why, sizeof v->why, "%s sends more than its limit",
                  drep_who(x, a->rate_id, who, sizeof who));
         return 1;
     }
@@ -174,7 +174,8 @@ void drep_finish(struct decide_rep *x, const struct cfg *cfg, struct store_rec *
         return;
     memset(&o, 0, sizeof o);
     o.accepted = v->action == V_ACCEPT;
-    o.grey_passed = v->reason == R_GREY_PASSED;
+    /* with delay 0 every first attempt "passes": that proves no retry */
+    o.grey_passed = v->reason == R_GREY_PASSED && v->delayed > 0;
     o.trap = x->trap;
     o.first_rcpt = x->first_rcpt;
     n = rep_plan_rcpt(&x->ids, x->facts, &o, l, REP_MAX_LESSONS);

@@ -352,7 +352,8 @@ static sfsistat on_eom(SMFICTX *ctx)
         /* learn the accepted message; decide a deferred one */
         char why[300];
         if (decide_eom(milter_decider, c->cfg, rcpt_facts(c), &c->sender, c->deferred,
-                       c->n_deferred, c->delayed, util_now(), why, sizeof why) != V_ACCEPT) {
+                       c->n_deferred, c->delayed && c->delayed_by > 0, util_now(), why,
+                       sizeof why) != V_ACCEPT) {
             log_info("client=%s qid=%s from=%s: tempfail (deferred: %s)", c->addr,
                      c->qid[0] ? c->qid : "-", c->from, why);
             smfi_setreply(ctx, "451", "4.7.1",
