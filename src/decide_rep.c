@@ -182,7 +182,16 @@ void drep_finish(struct decide_rep *x, const struct cfg *cfg, struct store_rec *
     rep_apply(&cfg->rep, &x->ids, x->recs, l, n, now);
     for (int i = 0; i < x->ids.n; i++) {
         struct store_rec *s = &rec[SLOT_REP + i];
+        int seen_only = 1;
         if (x->ids.id[i].candidate)
+            continue;
+        for (int k = 0; k < n; k++)
+            seen_only &= l[k].id != i || l[k].event == REP_EV_SEEN;
+        /* a sender that keeps knocking changes nothing but last seen: an
+         * hour's precision there is enough, and saves the write (decay and
+         * the bucket are recomputed from the stored times next time) */
+        if (seen_only && x->found[i] && (uint64_t)now >= x->judged[i].last_seen
+            && (uint64_t)now - x->judged[i].last_seen < 3600)
             continue;
         s->len = rep_rec_encode(&x->recs[i], s->val);
         s->expires = rep_rec_expires(&cfg->rep, &x->recs[i]);
