@@ -193,6 +193,12 @@ void drep_finish(struct decide_rep *x, const struct cfg *cfg, struct store_rec *
         if (seen_only && x->found[i] && (uint64_t)now >= x->judged[i].last_seen
             && (uint64_t)now - x->judged[i].last_seen < 3600)
             continue;
+        /* nor is a record created for a sender that has done nothing yet:
+         * a spray of first attempts that never retry leaves no records
+         * (their abandonment is learnt at expiry), and history starts
+         * with the first thing that counts */
+        if (seen_only && !s->found)
+            continue;
         s->len = rep_rec_encode(&x->recs[i], s->val);
         s->expires = rep_rec_expires(&cfg->rep, &x->recs[i]);
         s->action = STORE_WRITE;

@@ -134,7 +134,10 @@ struct rep_ids {
 };
 
 struct rep_rec {
-    uint64_t first_seen, last_seen;
+    uint64_t first_seen, last_seen;   /* first_seen: the record's creation,
+                                       * at the first event that counts (the
+                                       * decision creates none for a sender
+                                       * that was only greylisted) */
     uint64_t decayed_at;          /* counters are decayed up to this time */
     uint64_t bucket_at;           /* tokens were counted at this time */
     uint64_t penalty_until;       /* greytrap penalty ends (0 = none) */

@@ -259,8 +259,8 @@ static void test_greytraps(void **state)
     assert_int_equal(v.remaining, f->cfg->grey.delay);   /* looks like greylisting */
     assert_int_equal(rep_get(f, "ip:203.0.113.7", &r), 0);
     assert_true(r.trap_hits == 1 && r.penalty_until == (uint64_t)(NOW + DAY));
-    assert_int_equal(rep_get(f, "from:example.com", &r), 0);
-    assert_true(r.trap_hits == 0);                       /* forgeable: not blamed */
+    /* forgeable: not blamed (and a sender that did nothing else gets no record) */
+    assert_int_equal(rep_get(f, "from:example.com", &r), -1);
     /* the client's other mail, and its network's */
     v = decide(f, "203.0.113.7", "<a@example.com>", "<real@here.example>", NULL, NOW + 1);
     EXPECT(v, V_TEMPFAIL, R_REP_BAD);
@@ -416,7 +416,9 @@ static void test_bad_record(void **state)
     v = decide(f, "192.0.2.60", "<a@example.org>", "<b@here.example>", NULL, NOW);
     EXPECT(v, V_TEMPFAIL, R_GREY_NEW);
     assert_true(v.bad_record);
+    /* replaced by a good record; a new identity that only knocked gets none */
     assert_int_equal(rep_get(f, "ip:192.0.2.60", &r), 0);
+    assert_int_equal(rep_get(f, "net:192.0.2.0/24", &r), -1);
 }
 
 static void test_explain(void **state)
