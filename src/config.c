@@ -82,6 +82,7 @@ static const struct cfg_key cfg_keys[] = {
     {"reputation", "half_life", K_DURATION, OFF(rep.half_life), 3600, 3650 * 86400U, "30d"},
     {"reputation", "min_messages", K_UINT, OFF(rep.min_messages), 1, 1000000, "5"},
     {"reputation", "min_age", K_DURATION, OFF(rep.min_age), 0, 365 * 86400, "2d"},
+    {"reputation", "trust_lifetime", K_DURATION, OFF(rep.trust_lifetime), 3600, 3650 * 86400U, "35d"},
     {"reputation", "trust_score", K_UINT, OFF(rep.trust_score), 1, 100, "75"},
     {"reputation", "suspicious_score", K_UINT, OFF(rep.suspicious_score), 0, 99, "35"},
     {"reputation", "bad_score", K_UINT, OFF(rep.bad_score), 0, 99, "20"},

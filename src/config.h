@@ -62,6 +62,7 @@ struct cfg_rep {
     unsigned half_life;           /* s: counters halve in this time */
     unsigned min_messages;        /* good history before trust */
     unsigned min_age;             /* s from first sight before trust */
+    unsigned trust_lifetime;      /* s of silence after which trust is lost */
     unsigned trust_score;         /* 0..100 */
     unsigned suspicious_score;
     unsigned bad_score;

@@ -58,6 +58,9 @@ struct decide_input {
                                       * before this one (0: the first) */
     int defer_ok;                    /* the deferred decision may be used:
                                       * no recipient was accepted plainly */
+    int earned;                      /* a recipient of this message was
+                                      * accepted by greylisting or reputation
+                                      * already (the message is counted) */
 };
 
 /* The records one decision reads and writes, by name: the slots of its
@@ -104,15 +107,18 @@ void decider_counters(struct decider *d, struct decide_counters *out);
  * results, and decide a deferred message, in one store update over the
  * message's identities and its deferred triplets (the keys of the R_DEFER
  * verdicts, ndeferred <= DECIDE_DEFER_MAX; an aligned DKIM pass passes
- * them, as a proper retry would).  grey_passed: a recipient passed
- * greylisting.  Returns V_ACCEPT, or V_TEMPFAIL for a deferred message
+ * them, as a proper retry would).  learn: a recipient was accepted by
+ * greylisting or reputation (a message taken only for whitelisted
+ * recipients teaches nothing: anyone can mail postmaster@).  grey_passed:
+ * a recipient passed greylisting.  Returns V_ACCEPT, or V_TEMPFAIL for a deferred message
  * without an aligned DKIM pass (its triplets stay pending, so a retry
  * after the delay passes); why says which.  A store failure is logged and
- * changes no answer. */
+ * changes no answer.  A message without DKIM signatures and without
+ * deferred recipients needs no store update (it was learnt at RCPT). */
 enum verdict_action decide_eom(struct decider *d, const struct cfg *cfg,
                                const struct msg_facts *facts, const struct env_addr *sender,
-                               char deferred[][STORE_MAX_KEY], int ndeferred, int grey_passed,
-                               time_t now, char *why, size_t why_len);
+                               char deferred[][STORE_MAX_KEY], int ndeferred, int learn,
+                               int grey_passed, time_t now, char *why, size_t why_len);
 
 /* decide_expired - store_on_expire() hook for "t|": a pending triplet that
  * expired without a retry is an abandonment for the identities its key

@@ -46,6 +46,7 @@ void drep_prepare(struct decide_rep *x, const struct cfg *cfg, const struct deci
     if (x->ids.n > REP_RCPT_IDS)
         log_panic("drep_prepare: %d identities at RCPT", x->ids.n);
     x->first_rcpt = in->rcpt_index == 0;
+    x->earned = in->earned;
     x->defer_ok = in->defer_ok;
     x->static_trap = cfg->greytraps != NULL
                      && wl_match_rcpt(cfg->greytraps, rcpt, now, what, sizeof what);
@@ -178,6 +179,10 @@ void drep_finish(struct decide_rep *x, const struct cfg *cfg, struct store_rec *
     o.grey_passed = v->reason == R_GREY_PASSED && v->delayed > 0;
     o.trap = x->trap;
     o.first_rcpt = x->first_rcpt;
+    o.message = !x->earned && o.accepted
+                && (v->reason == R_GREY_PASSED || v->reason == R_GREY_KNOWN
+                    || v->reason == R_AUTO || v->reason == R_REP_TRUSTED
+                    || v->reason == R_DEFER);
     n = rep_plan_rcpt(&x->ids, x->facts, &o, l, REP_MAX_LESSONS);
     rep_apply(&cfg->rep, &x->ids, x->recs, l, n, now);
     for (int i = 0; i < x->ids.n; i++) {
@@ -270,6 +275,11 @@ static int eom_update(void *arg, struct store_rec *rec, size_t n)
     k = rep_plan_eom(r->ids, r->facts, r->grey_passed, l, REP_MAX_LESSONS);
     rep_apply(&r->cfg->rep, r->ids, recs, l, k, r->now);
     for (size_t i = 0; i < nids; i++) {
+        int touched = 0;
+        for (int j = 0; j < k; j++)
+            touched |= l[j].id == (int)i;
+        if (!touched)
+            continue;
         rec[i].len = rep_rec_encode(&recs[i], rec[i].val);
         rec[i].expires = rep_rec_expires(&r->cfg->rep, &recs[i]);
         rec[i].action = STORE_WRITE;
@@ -279,8 +289,8 @@ static int eom_update(void *arg, struct store_rec *rec, size_t n)
 
 enum verdict_action decide_eom(struct decider *d, const struct cfg *cfg,
                                const struct msg_facts *facts, const struct env_addr *sender,
-                               char deferred[][STORE_MAX_KEY], int ndeferred, int grey_passed,
-                               time_t now, char *why, size_t why_len)
+                               char deferred[][STORE_MAX_KEY], int ndeferred, int learn,
+                               int grey_passed, time_t now, char *why, size_t why_len)
 {
     struct rep_ids ids;
     struct store_rec rec[REP_MAX_IDS + DECIDE_DEFER_MAX];
@@ -300,10 +310,13 @@ enum verdict_action decide_eom(struct decider *d, const struct cfg *cfg,
     }
     if (ndeferred > 0)
         snprintf(why, why_len, "deferred message: aligned DKIM pass from %s", ids.sender_org);
-    if (st == NULL || (ndeferred == 0 && (!cfg->rep.enabled || ids.n == 0)))
+    /* the message itself was learnt at RCPT: only its signatures are left */
+    learn = learn && cfg->rep.enabled && facts != NULL && facts->dkim_done
+            && facts->dkim_n > 0;
+    if (st == NULL || (ndeferred == 0 && (!learn || ids.n == 0)))
         return V_ACCEPT;
     memset(rec, 0, sizeof rec);
-    if (cfg->rep.enabled)
+    if (learn)
         for (; n < ids.n; n++)
             rec[n].key = ids.id[n].key;
     for (int i = 0; i < ndeferred; i++)
@@ -313,7 +326,7 @@ enum verdict_action decide_eom(struct decider *d, const struct cfg *cfg,
     r.ids = &ids;
     r.facts = facts;
     r.grey_passed = grey_passed;
-    r.learn = cfg->rep.enabled;
+    r.learn = learn;
     r.ntriplets = ndeferred;
     r.now = now;
     if (store_update(st, rec, (size_t)n, now, eom_update, &r) != STORE_OK)

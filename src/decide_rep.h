@@ -25,6 +25,7 @@ struct decide_rep {
     char trap_addr[STORE_MAX_KEY], trap_domain[STORE_MAX_KEY];
     int static_trap;              /* the recipient is in [greytrap] recipients */
     int first_rcpt;
+    int earned;                   /* the message is counted already */
     int defer_ok;
     /* filled in the callback */
     struct rep_rec recs[REP_MAX_IDS];

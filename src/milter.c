@@ -38,6 +38,7 @@ struct conn {
     int nrcpt;                  /* recipients decided in this message */
     int n_plain;                /* ... accepted outright */
     int n_deferred;             /* ... accepted for the end-of-message decision */
+    int n_earned;               /* ... accepted by greylisting or reputation */
     char deferred[DECIDE_DEFER_MAX][STORE_MAX_KEY]; /* their triplet keys */
     struct chk_conn *checks;    /* DNS checks; NULL for trusted or local clients */
     struct msg_facts *bare;     /* the client alone, where no check waits */
@@ -183,7 +184,7 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
         return SMFIS_CONTINUE;
     c->delayed = 0;
     c->delayed_by = 0;
-    c->nrcpt = c->n_plain = c->n_deferred = 0;
+    c->nrcpt = c->n_plain = c->n_deferred = c->n_earned = 0;
     c->qid[0] = '\0';
     note_qid(ctx, c);
     env_parse(arg, &c->sender);
@@ -234,6 +235,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     in.rcpt = &rcpt;
     in.rcpt_index = c->nrcpt++;
     in.defer_ok = c->n_plain == 0 && c->n_deferred < DECIDE_DEFER_MAX;
+    in.earned = c->n_earned > 0;
     decide_rcpt(milter_decider, c->cfg, &in, util_now(), 0, &v, NULL, 0);
     log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)%s%s%s%s", c->addr,
              c->qid[0] ? c->qid : "-", c->from, safe(arg, r, sizeof r),
@@ -242,6 +244,9 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
              v.assessed ? rep_level_name((enum rep_level)v.trust) : "",
              v.assessed ? " " : "", v.assessed ? v.trust_why : "");
     if (v.action == V_ACCEPT) {
+        if (v.reason == R_GREY_PASSED || v.reason == R_GREY_KNOWN || v.reason == R_AUTO
+            || v.reason == R_REP_TRUSTED || v.reason == R_DEFER)
+            c->n_earned++;
         if (v.reason == R_DEFER)
             util_strlcpy(c->deferred[c->n_deferred++], v.defer_key, STORE_MAX_KEY);
         else
@@ -352,8 +357,8 @@ static sfsistat on_eom(SMFICTX *ctx)
         /* learn the accepted message; decide a deferred one */
         char why[300];
         if (decide_eom(milter_decider, c->cfg, rcpt_facts(c), &c->sender, c->deferred,
-                       c->n_deferred, c->delayed && c->delayed_by > 0, util_now(), why,
-                       sizeof why) != V_ACCEPT) {
+                       c->n_deferred, c->n_earned > 0, c->delayed && c->delayed_by > 0,
+                       util_now(), why, sizeof why) != V_ACCEPT) {
             log_info("client=%s qid=%s from=%s: tempfail (deferred: %s)", c->addr,
                      c->qid[0] ? c->qid : "-", c->from, why);
             smfi_setreply(ctx, "451", "4.7.1",

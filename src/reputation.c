@@ -287,7 +287,9 @@ void rep_decay(const struct cfg_rep *c, struct rep_rec *r, time_t now)
 
 double rep_good(const struct rep_rec *r)
 {
-    return (double)r->passes + r->accepted;
+    /* a message that passed greylisting is a pass and an accepted message:
+     * count it once */
+    return r->passes > r->accepted ? r->passes : r->accepted;
 }
 
 double rep_bad(enum rep_kind k, const struct rep_rec *r)
@@ -311,6 +313,10 @@ int rep_established(const struct cfg_rep *c, enum rep_kind k, const struct rep_r
         || r->penalty_until > (uint64_t)now)
         return 0;
     if ((uint64_t)now < r->first_seen || (uint64_t)now - r->first_seen < c->min_age)
+        return 0;
+    /* silent for long, it may not be the same sender any more (a reassigned
+     * address, a re-registered domain): trust is earned again */
+    if ((uint64_t)now > r->last_seen && (uint64_t)now - r->last_seen > c->trust_lifetime)
         return 0;
     return rep_score(k, r) >= c->trust_score;
 }
@@ -473,7 +479,11 @@ int rep_plan_rcpt(const struct rep_ids *ids, const struct msg_facts *f,
             rep_lesson(out, max, &n, i, REP_EV_PASS);
         if (o->accepted)
             rep_lesson(out, max, &n, i, REP_EV_RCPT);
-        if (o->first_rcpt && f != NULL && f->spf_done && f->spf == SPF_PASS)
+        /* the message and its SPF pass count once, when we take it; an SPF
+         * fail for any attempt (it is bad evidence either way) */
+        if (o->message)
+            rep_lesson(out, max, &n, i, REP_EV_MESSAGE);
+        if (o->message && f != NULL && f->spf_done && f->spf == SPF_PASS)
             rep_lesson(out, max, &n, i, REP_EV_SPF_PASS);
         if (o->first_rcpt && f != NULL && f->spf_done && f->spf == SPF_FAIL)
             rep_lesson(out, max, &n, i, REP_EV_SPF_FAIL);
@@ -495,10 +505,12 @@ int rep_plan_eom(const struct rep_ids *ids, const struct msg_facts *f, int grey_
         }
     for (int i = 0; i < ids->n; i++) {
         enum rep_kind k = ids->id[i].kind;
-        if (ids->id[i].candidate)
+        if (ids->id[i].candidate || (!pass && !failed))
             continue;
-        rep_lesson(out, max, &n, i, REP_EV_MESSAGE);
-        /* the DKIM domains were not known at RCPT: their share of the pass */
+        /* the DKIM domains were not known at RCPT: their share of the
+         * message and of the pass (the others learnt them at RCPT) */
+        if (k == REP_DKIM)
+            rep_lesson(out, max, &n, i, REP_EV_MESSAGE);
         if (k == REP_DKIM && grey_passed)
             rep_lesson(out, max, &n, i, REP_EV_PASS);
         if (pass)

@@ -44,7 +44,8 @@
  *
  *   Scores run from 0 (bad) through 50 (no evidence) to 100 (good):
  *       score = 50 + 50 * (good - bad) / (good + bad + REP_PRIOR)
- *   good = greylist passes + accepted messages; bad = abandonments + SPF
+ *   good = the larger of greylist passes and accepted messages (a message
+ *   that passed greylisting is both); bad = abandonments + SPF
  *   fails + DKIM fails + 10 * trap hits (for "from", abandonments only).
  *   The message score is the mean of its identities' scores, weighted by
  *   kind (dkim, spf 3; ptr, ip 2; net 1; from 0.5) times confidence
@@ -57,7 +58,8 @@
  *     suspicious message score <= suspicious_score            "poor-history"
  *     trusted    an established identity (not from: good >= min_messages,
  *                at least one greylist pass, first seen >= min_age ago,
- *                own score >= trust_score) and message score >=
+ *                last seen at most trust_lifetime ago, own score >=
+ *                trust_score) and message score >=
  *                trust_score                                       "history"
  *                the client is auto-whitelisted ([greylist] auto_whitelist,
  *                the client record, as before)              "auto-whitelist"
@@ -87,8 +89,11 @@
  *   history.
  *
  *   What to learn (after the verdict, once): rep_plan_rcpt() for one
- *   recipient's outcome, rep_plan_eom() for the accepted message and its
- *   DKIM results, rep_plan_expire() for an abandoned pending triplet.
+ *   recipient's outcome (and the accepted message, at its first recipient
+ *   taken by greylisting or reputation: a message taken only for
+ *   whitelisted recipients teaches nothing, anyone can mail postmaster@),
+ *   rep_plan_eom() for the DKIM results and the DKIM domains' share of
+ *   the message, rep_plan_expire() for an abandoned pending triplet.
  *   Each returns lessons (identity, event); rep_apply() applies them.
  * THREADS
  *   Pure functions (org_domain() loads its list once, thread-safely).
@@ -169,7 +174,9 @@ struct rep_assessment {
 enum rep_event {
     REP_EV_RCPT,        /* one accepted recipient: rcpts, rate, one token */
     REP_EV_PASS,        /* a triplet passed after a proper retry */
-    REP_EV_MESSAGE,     /* an accepted message (end of message) */
+    REP_EV_MESSAGE,     /* an accepted message: at its first recipient that
+                         * greylisting or reputation accepted; for its DKIM
+                         * domains at end of message */
     REP_EV_SPF_PASS,
     REP_EV_SPF_FAIL,
     REP_EV_DKIM_PASS,
@@ -189,7 +196,10 @@ struct rep_rcpt_outcome {
     int accepted;       /* the recipient was accepted */
     int grey_passed;    /* its triplet passed after a proper retry */
     int trap;           /* the recipient is a greytrap */
-    int first_rcpt;     /* first recipient of the message (SPF is learnt once) */
+    int first_rcpt;     /* first recipient of the message (an SPF fail is
+                         * learnt once) */
+    int message;        /* the first recipient that greylisting or reputation
+                         * accepted: the message and its SPF pass count now */
 };
 
 /* rep_kind_name - "ip", "net", "ptr", "spf", "dkim", "from" */
@@ -254,7 +264,7 @@ int rep_plan_rcpt(const struct rep_ids *ids, const struct msg_facts *f,
                   const struct rep_rcpt_outcome *o, struct rep_lesson *out, int max);
 /* at end of message, over the EOM identities of an accepted message;
  * grey_passed: the message passed greylisting at RCPT (its DKIM domains
- * get their share of the pass) */
+ * get their share of the pass); nothing when it carried no signature */
 int rep_plan_eom(const struct rep_ids *ids, const struct msg_facts *f, int grey_passed,
                  struct rep_lesson *out, int max);
 /* for the identities rebuilt from an expired pending triplet */

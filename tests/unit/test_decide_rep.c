@@ -185,7 +185,7 @@ static void test_earn_trust(void **state)
     assert_true(v.trust == REP_TRUSTED);
     assert_non_null(strstr(v.why, "spf:example.co.uk"));
     assert_int_equal(rep_get(f, "spf:example.co.uk", &r), 0);
-    assert_true(r.passes > 4.9 && r.spf_pass > 9.9);
+    assert_true(r.passes > 4.9 && r.spf_pass > 5.5);
     assert_int_equal(rep_get(f, "from:example.co.uk", &r), 0);
     assert_int_equal(rep_get(f, "ip:192.0.2.10", &r), 0);
     assert_int_equal(rep_get(f, "net:192.0.2.0/24", &r), 0);
@@ -198,6 +198,40 @@ static void test_earn_trust(void **state)
     /* a client of another network with a forged sender is greylisted */
     v = decide(f, "203.0.113.9", "<news@example.co.uk>", "<x@here.example>", NULL, t);
     EXPECT(v, V_TEMPFAIL, R_GREY_NEW);
+}
+
+/* test_message_learning - the message counts at its first recipient
+ * taken by greylisting; end of message without signatures writes nothing */
+static void test_message_learning(void **state)
+{
+    struct fixture *f = *state;
+    struct msg m;
+    struct verdict v;
+    struct rep_rec r;
+    char keys[DECIDE_DEFER_MAX][STORE_MAX_KEY], why[300];
+
+    v = decide(f, "192.0.2.90", "<a@example.org>", "<b@here.example>", NULL, NOW);
+    EXPECT(v, V_TEMPFAIL, R_GREY_NEW);
+    assert_int_equal(rep_get(f, "ip:192.0.2.90", &r), -1);   /* only knocked */
+    decide_rcpt(f->d, f->cfg, msg(&m, "192.0.2.90", "<a@example.org>", "<b@here.example>",
+                                  NULL), NOW + 600, 0, &v, NULL, 0);
+    EXPECT(v, V_ACCEPT, R_GREY_PASSED);
+    assert_int_equal(rep_get(f, "ip:192.0.2.90", &r), 0);
+    assert_true(r.accepted == 1 && r.passes == 1 && r.rcpts == 1);
+    /* the message's second recipient: a recipient, not a message */
+    m.in.rcpt_index = 1;
+    m.in.earned = 1;
+    decide_rcpt(f->d, f->cfg, &m.in, NOW + 601, 0, &v, NULL, 0);
+    EXPECT(v, V_ACCEPT, R_GREY_KNOWN);
+    assert_int_equal(rep_get(f, "ip:192.0.2.90", &r), 0);
+    assert_true(r.accepted < 1.001 && r.rcpts > 1.99);
+    /* end of message, no signature: nothing more to learn */
+    assert_int_equal(decide_eom(f->d, f->cfg, &m.facts, &m.sender, keys, 0, 1, 1, NOW + 602,
+                                why, sizeof why),
+                     V_ACCEPT);
+    struct rep_rec after;
+    assert_int_equal(rep_get(f, "ip:192.0.2.90", &after), 0);
+    assert_memory_equal(&r, &after, sizeof r);
 }
 
 /* test_disabled - with [reputation] enabled = no nothing is learnt */
@@ -336,7 +370,7 @@ static void test_deferred(void **state)
     assert_true(strncmp(v.defer_key, "t|", 2) == 0);
     util_strlcpy(keys[0], v.defer_key, sizeof keys[0]);
     /* end of message without a signature: 451, the triplet stays pending */
-    assert_int_equal(decide_eom(f->d, f->cfg, &m.facts, &m.sender, keys, 1, 0, NOW + 1, why,
+    assert_int_equal(decide_eom(f->d, f->cfg, &m.facts, &m.sender, keys, 1, 1, 0, NOW + 1, why,
                                 sizeof why),
                      V_TEMPFAIL);
     assert_non_null(strstr(why, "example.com"));
@@ -349,7 +383,7 @@ static void test_deferred(void **state)
     m.facts.dkim_n = 1;
     m.facts.dkim[0].result = DKIMV_PASS;
     snprintf(m.facts.dkim[0].domain, sizeof m.facts.dkim[0].domain, "mail.example.com");
-    assert_int_equal(decide_eom(f->d, f->cfg, &m.facts, &m.sender, keys, 1, 0, NOW + 2, why,
+    assert_int_equal(decide_eom(f->d, f->cfg, &m.facts, &m.sender, keys, 1, 1, 0, NOW + 2, why,
                                 sizeof why),
                      V_ACCEPT);
     len = sizeof val;
@@ -362,7 +396,7 @@ static void test_deferred(void **state)
     assert_true(r.accepted > 0.99 && r.dkim_pass > 0.99);
     /* signed by another domain: not aligned */
     snprintf(m.facts.dkim[0].domain, sizeof m.facts.dkim[0].domain, "esp.example.net");
-    assert_int_equal(decide_eom(f->d, f->cfg, &m.facts, &m.sender, keys, 1, 0, NOW + 3, why,
+    assert_int_equal(decide_eom(f->d, f->cfg, &m.facts, &m.sender, keys, 1, 1, 0, NOW + 3, why,
                                 sizeof why),
                      V_TEMPFAIL);
     /* defer_dkim off: plain greylisting */
@@ -445,6 +479,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_earn_trust, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_message_learning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_greytraps, setup, teardown),

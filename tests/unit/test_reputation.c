@@ -152,7 +152,8 @@ static void test_score(void **state)
     } cases[] = {
         {REP_IP, 0, 0, 0, 0, 0, 0, 50},
         {REP_IP, 5, 0, 0, 0, 0, 0, 75},
-        {REP_IP, 3, 2, 0, 0, 0, 0, 75},
+        {REP_IP, 3, 2, 0, 0, 0, 0, 50 + 50 * 3.0 / 8},   /* counted once */
+        {REP_IP, 2, 5, 0, 0, 0, 0, 75},
         {REP_IP, 0, 0, 5, 0, 0, 0, 25},
         {REP_IP, 0, 0, 0, 5, 0, 0, 25},
         {REP_IP, 0, 0, 0, 0, 5, 0, 25},
@@ -191,12 +192,14 @@ static void test_established(void **state)
         int want;
     } cases[] = {
         {REP_SPF, 5, 0, 0, 2 * DAY, 0, 1},
-        {REP_SPF, 1, 4, 0, 2 * DAY, 0, 1},
+        {REP_SPF, 1, 5, 0, 2 * DAY, 0, 1},
+        {REP_SPF, 1, 4, 0, 2 * DAY, 0, 0},      /* a pass and its message count once */
         {REP_SPF, 0, 9, 0, 2 * DAY, 0, 0},      /* never passed greylisting */
         {REP_SPF, 4, 0, 0, 2 * DAY, 0, 0},      /* too little */
         {REP_SPF, 5, 0, 0, 2 * DAY - 1, 0, 0},  /* too young */
         {REP_SPF, 5, 0, 1, 30 * DAY, 0, 0},     /* score 50+50*4/11 < 75 */
         {REP_SPF, 20, 0, 1, 30 * DAY, 0, 1},
+        {REP_SPF, 20, 0, 0, 36 * DAY, 0, 0},    /* silent over trust_lifetime */
         {REP_IP, 5, 0, 0, 2 * DAY, 60, 0},      /* under a trap penalty */
         {REP_IP, 5, 0, 0, 2 * DAY, 0, 1},
         {REP_FROM, 50, 50, 0, 90 * DAY, 0, 0},  /* never: unauthenticated */
@@ -458,7 +461,7 @@ static void test_bucket_established(void **state)
     assert_true(spf >= 0 && ip >= 0);
     /* a domain that usually sends 1000 recipients an hour */
     rep_rec_new(&c, &recs[spf], T0);
-    recs[spf].decayed_at = recs[spf].bucket_at = (uint64_t)now;
+    recs[spf].decayed_at = recs[spf].bucket_at = recs[spf].last_seen = (uint64_t)now;
     recs[spf].passes = 100;
     recs[spf].accepted = 1000;
     recs[spf].rcpts = (float)(1000.0 * c.half_life / 3600 / M_LN2);
@@ -760,14 +763,29 @@ static void test_plan_rcpt(void **state)
     rep_identities(&g, &f, &sender, REP_AT_RCPT, &ids);
     assert_int_equal(ids.n, 6);
 
-    /* a greylisted first attempt: everyone seen, SPF learnt once, the
-     * DKIM candidate untouched */
+    /* a greylisted first attempt: everyone only seen (an SPF pass counts
+     * for mail we take), the DKIM candidate untouched */
     struct rep_rcpt_outcome o = {.accepted = 0, .first_rcpt = 1};
     n = rep_plan_rcpt(&ids, &f, &o, l, REP_MAX_LESSONS);
-    assert_int_equal(count(&ids, l, n, REP_IP, REP_EV_SPF_PASS), 1);
-    assert_int_equal(count(&ids, l, n, REP_DKIM, REP_EV_SPF_PASS), 0);
+    assert_int_equal(count(&ids, l, n, REP_IP, REP_EV_SPF_PASS), 0);
+    assert_int_equal(count(&ids, l, n, REP_IP, REP_EV_SEEN), 1);
     assert_int_equal(count(&ids, l, n, REP_DKIM, REP_EV_SEEN), 0);
     assert_int_equal(n, 5);
+    /* accepted, and the message's first such recipient: the message and
+     * its SPF pass count, once */
+    o.accepted = o.message = 1;
+    n = rep_plan_rcpt(&ids, &f, &o, l, REP_MAX_LESSONS);
+    assert_int_equal(count(&ids, l, n, REP_IP, REP_EV_SPF_PASS), 1);
+    assert_int_equal(count(&ids, l, n, REP_IP, REP_EV_MESSAGE), 1);
+    assert_int_equal(count(&ids, l, n, REP_DKIM, REP_EV_SPF_PASS), 0);
+    assert_int_equal(count(&ids, l, n, REP_DKIM, REP_EV_MESSAGE), 0);
+    /* accepted but not the first: a recipient, nothing more */
+    o.message = 0;
+    n = rep_plan_rcpt(&ids, &f, &o, l, REP_MAX_LESSONS);
+    assert_int_equal(count(&ids, l, n, REP_IP, REP_EV_SPF_PASS), 0);
+    assert_int_equal(count(&ids, l, n, REP_IP, REP_EV_MESSAGE), 0);
+    assert_int_equal(count(&ids, l, n, REP_IP, REP_EV_RCPT), 1);
+    o.accepted = 0;
     /* the second recipient: SPF not again; only seen */
     o.first_rcpt = 0;
     n = rep_plan_rcpt(&ids, &f, &o, l, REP_MAX_LESSONS);
@@ -819,6 +837,7 @@ static void test_plan_eom_expire(void **state)
     assert_int_equal(count(&ids, l, n, REP_DKIM, REP_EV_MESSAGE), 1);
     assert_int_equal(count(&ids, l, n, REP_DKIM, REP_EV_PASS), 1);
     assert_int_equal(count(&ids, l, n, REP_IP, REP_EV_PASS), 0);   /* learnt at RCPT */
+    assert_int_equal(count(&ids, l, n, REP_IP, REP_EV_MESSAGE), 0);
     assert_int_equal(count(&ids, l, n, REP_IP, REP_EV_DKIM_PASS), 1);
     for (int i = 0; i < ids.n; i++)
         rep_rec_new(&c, &recs[i], T0);
