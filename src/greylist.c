@@ -16,6 +16,7 @@
 void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
                    char *out, size_t len)
 {
+    (void)hash;     /* see greylist.h: the suffix hashes the text alone */
     static const char hex[] = "0123456789ABCDEF";
     size_t limit = len < GREY_PART_MAX + 1 ? len : GREY_PART_MAX + 1;
     size_t room = limit - 1 - 17; /* keep space for "#" and 16 hex digits */
@@ -38,11 +39,13 @@ void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
             out[o++] = (char)c;
         }
     }
-    /* the hash covers the whole text, so a cut text stays unique and a
-     * retry of the same long address finds the same key */
+    /* the hash covers the whole normalised text and nothing else: a cut
+     * text stays unique, and a retry of the same long address (whose raw
+     * argument differs by a BATV tag, VERP digits or +ext) finds the same
+     * key.  Mixing in a hash of the raw argument broke both. */
     if (oversized)
         o += (size_t)snprintf(out + o, limit - o, "#%016llx",
-                              (unsigned long long)(util_hash64(in, inlen) ^ hash));
+                              (unsigned long long)util_hash64(in, inlen));
     out[o] = '\0';
 }
 

@@ -37,8 +37,11 @@ void grey_normalise_sender(const struct env_addr *addr, char *out, size_t len);
 void grey_normalise_rcpt(const struct env_addr *addr, char *out, size_t len);
 /* grey_key_part - escape bytes outside printable ASCII, '%', '|', '<' and
  * '>' as %XX; text longer than GREY_PART_MAX (or the buffer) is cut and
- * suffixed with #HASH of the whole text mixed with hash; oversized forces
- * the suffix (the caller already cut the text) */
+ * suffixed with #HASH, a hash of the whole text in[0..inlen) and nothing
+ * else, so every retry of one normalised address gets one key; oversized
+ * forces the suffix (the parser already cut the address: addresses that
+ * differ only beyond env_parse()'s cut share a key).  hash is ignored (it
+ * once mixed in the raw argument, which made long retries differ). */
 void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
                    char *out, size_t len);
 /* grey_client_net - the client address masked to the configured prefix */
