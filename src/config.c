@@ -142,6 +142,11 @@ static const char *cfg_check_socket(const char *value)
     return NULL;
 }
 
+const char *cfg_socket_problem(const char *value)
+{
+    return cfg_check_socket(value);
+}
+
 /* cfg_check_authserv - an authserv-id: 1-255 printable ASCII bytes, no
  * white space; authres.c writes it as a token or a quoted-string */
 static const char *cfg_check_authserv(const char *value)
