@@ -78,6 +78,7 @@ static const struct cfg_key cfg_keys[] = {
     {"iprev", "generic_names", K_BOOL, OFF(iprev_generic), 0, 0, "yes"},
     {"dkim", "enabled", K_BOOL, OFF(dkim_enabled), 0, 0, "yes"},
     {"dkim", "min_key_bits", K_UINT, OFF(dkim_min_key_bits), 512, 16384, "1024"},
+    {"dkim", "allow_sha1", K_BOOL, OFF(dkim_allow_sha1), 0, 0, "no"},
     {"dnsbl", "zones", K_DNSBL, OFF(dnsbl_zones), 0, 0, ""},
     {"dnsbl", "threshold", K_UINT, OFF(dnsbl_threshold), 1, 100000, "5"},
     {"dnsbl", "action", K_BL_ACTION, OFF(dnsbl_action), 0, 0, "tempfail"},

@@ -91,6 +91,7 @@ struct cfg {
     /* [dkim] */
     int dkim_enabled;
     unsigned dkim_min_key_bits;
+    int dkim_allow_sha1;        /* rsa-sha1 may pass (RFC 8301: no) */
     /* [dnsbl] */
     char dnsbl_zones[2048];
     struct dnsbl_list *dnsbl;         /* parsed zones; n == 0 when none */
