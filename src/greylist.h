@@ -37,11 +37,12 @@ void grey_normalise_sender(const struct env_addr *addr, char *out, size_t len);
 void grey_normalise_rcpt(const struct env_addr *addr, char *out, size_t len);
 /* grey_key_part - escape bytes outside printable ASCII, '%', '|', '<' and
  * '>' as %XX; text longer than GREY_PART_MAX (or the buffer) is cut and
- * suffixed with #HASH, a hash of the whole text in[0..inlen) and nothing
- * else, so every retry of one normalised address gets one key; oversized
- * forces the suffix (the parser already cut the address: addresses that
- * differ only beyond env_parse()'s cut share a key).  hash is ignored (it
- * once mixed in the raw argument, which made long retries differ). */
+ * suffixed with #HASH, a hash of the whole text in[0..inlen) alone, so
+ * every retry of one normalised address gets one key.  oversized (beyond
+ * RFC 5321's limits) forces the suffix.  A nonzero hash (the normalisers
+ * pass the raw argument's only when env_parse() had to cut a part beyond
+ * 256 bytes, so the whole text is gone) is hashed in with the text's:
+ * such addresses stay apart, but their BATV/VERP retries do not match. */
 void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
                    char *out, size_t len);
 /* grey_client_net - the client address masked to the configured prefix */

@@ -78,6 +78,8 @@ run 2 "greyrepctl load: names FILE" 'load: missing FILE' "${C[@]}" load
 run 2 "greyrepctl check without --from names it" 'check: missing --from' "${C[@]}" check --ip 192.0.2.1 --rcpt a@b.example
 run 2 "greyrepctl --ttl without a value" 'ttl: missing its value' "${C[@]}" whitelist add ip 192.0.2.1 --ttl
 
+run 1 "whitelist add: a bad entry is named" 'invalid ip entry 300.1.2.3: ' "${C[@]}" whitelist add ip 300.1.2.3
+
 # load: all or nothing, named line and value
 now=$(date +%s)
 trip=$(printf '01%016x%016x%08x' $((now - 100)) $((now - 50)) 1)

@@ -202,14 +202,24 @@ static void test_key_part_escaping(void **state)
     assert_string_equal(out, "a%7Cb%25c");
     grey_key_part("", 0, 0, 0, out, sizeof out);
     assert_string_equal(out, "");
-    /* the oversized flag appends the hash even to short text: the hash of
-     * the text alone, whatever the caller's hash says */
+    /* the oversized flag appends the hash even to short text: the text's
+     * hash and the caller's, hashed together (never XORed: equal hashes
+     * once cancelled to zeros) */
     {
         char want[64];
+        uint64_t h = util_hash64("abc", 3), c = util_hash64("abc", 3);
+        unsigned char both[16];
+        memcpy(both, &h, 8);
+        memcpy(both + 8, &c, 8);
         snprintf(want, sizeof want, "abc#%016llx",
-                 (unsigned long long)util_hash64("abc", 3));
-        grey_key_part("abc", 3, 0x0123456789abcdefULL, 1, out, sizeof out);
+                 (unsigned long long)util_hash64(both, sizeof both));
+        grey_key_part("abc", 3, c, 1, out, sizeof out);
         assert_string_equal(out, want);
+        assert_null(strstr(out, "#0000000000000000"));
+        grey_key_part("abc", 3, 0x0123456789abcdefULL, 1, out, sizeof out);
+        assert_string_not_equal(out, want);
+        /* hash 0: the text's hash alone */
+        snprintf(want, sizeof want, "abc#%016llx", (unsigned long long)h);
         grey_key_part("abc", 3, 0, 1, out, sizeof out);
         assert_string_equal(out, want);
     }
@@ -227,7 +237,7 @@ static void test_key_part_cut(void **state)
     for (size_t n = 0; n < sizeof in; n += 97) {
         for (int fill = 0; fill < 3; fill++) {
             memset(in, fill == 0 ? 'a' : fill == 1 ? '|' : '\xff', n);
-            grey_key_part(in, n, 42, 0, out, sizeof out);
+            grey_key_part(in, n, 0, 0, out, sizeof out);
             if (strlen(out) > GREY_PART_MAX)
                 fail_msg("%zu bytes of fill %d: key of %zu", n, fill, strlen(out));
             /* a cut never splits an escape, and is marked with the hash */
@@ -278,7 +288,7 @@ static void test_oversized_keys(void **state)
         char c = fill == 0 ? 'a' : fill == 1 ? '\xff' : '%';
         static char b1[8300], b2[8300];
         char *s1 = big(b1, sizeof b1, 8192, c), *s2 = big(b2, sizeof b2, 8192, c);
-        s2[200] = fill == 0 ? 'b' : 'a';   /* differs beyond the key's cut */
+        s2[7000] = fill == 0 ? 'b' : 'a';   /* differs far beyond every cut */
 
         sender(s1, k1, sizeof k1);
         sender(s2, k2, sizeof k2);
