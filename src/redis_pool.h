@@ -57,7 +57,7 @@
 
 #define REDIS_POOL_MAX 16         /* connections per pool */
 #define REDIS_POOL_MAX_SCRIPTS 4
-#define REDIS_SENTINEL_CHECK_MS 5000 /* while up, ask the Sentinels this often */
+#define REDIS_SENTINEL_CHECK_MS 2000 /* while up, ask the Sentinels this often */
 
 struct redis_pool;
 struct redis_conn;
