@@ -57,7 +57,9 @@
 
 #define REDIS_POOL_MAX 16         /* connections per pool */
 #define REDIS_POOL_MAX_SCRIPTS 4
-#define REDIS_SENTINEL_CHECK_MS 2000 /* while up, ask the Sentinels this often */
+/* While up, ask the Sentinels this often: greyrep calls redis_pool_maintain()
+ * once a second, so at every call (a little less, for the jitter). */
+#define REDIS_SENTINEL_CHECK_MS 900
 
 struct redis_pool;
 struct redis_conn;

@@ -98,6 +98,16 @@ until_store() {
 # log_count FILE REGEX: matching lines after the mark
 log_count() { log_since "$1" | grep -cE -e "$2"; }
 
+# switch_lag FROM TO: seconds from the first Sentinel's +switch-master FROM
+# -> TO to greyrep's "the Sentinels name TO" (both logs' clocks are this host's)
+switch_lag() {
+    local a b
+    a=$(grep -h "+switch-master $MASTER 127.0.0.1 $1 127.0.0.1 $2" "$ROOT"/s[123]/redis.log 2>/dev/null |
+        awk '{ print $2, $3, $4, $5 }' | while read -r t; do date -d "$t" +%s.%N; done | sort -n | head -1)
+    b=$(log_since "$SL" | grep -m1 "the Sentinels name 127.0.0.1:$2 as the primary" | cut -d' ' -f1)
+    [ -n "$a" ] && [ -n "$b" ] && b=$(date -d "$b" +%s.%N) &&
+        awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b - a }'
+}
 port_from() { free_port "$1" || { fail "redis-deploy: port" "no free port from $1"; t_exit; }; }
 
 # ======================================================================
@@ -249,6 +259,70 @@ else
     fail "sentinel: Sentinels ready" "$(scli "$s1" SENTINEL ckquorum "$MASTER" 2>&1)"; t_exit
 fi
 
+# A hostile "Sentinel": each connection gets the next bad answer to
+# SENTINEL get-master-addr-by-name.  greyrepctl must skip it (and use the
+# next Sentinel) or, alone, fail with the reason - never connect to garbage.
+fk=$(port_from $((dead + 1)))
+python3 - "$fk" >"$ROOT/fake-sentinel.out" 2>&1 </dev/null <<'PY' &
+import socket, sys
+bad = [
+    b"*2\r\n$9\r\n127.0.0.1\r\n$1\r\n0\r\n",                 # port 0
+    b"*2\r\n$8\r\nbad host\r\n$4\r\n6379\r\n",               # a blank in the host
+    b"*2\r\n$9\r\n127.0.0.1\r\n$5\r\n65536\r\n",             # port out of range
+    b"*2\r\n$9\r\n127.0.0.1\r\n$6\r\n6379xy\r\n",            # trailing garbage
+    b"*3\r\n$9\r\n127.0.0.1\r\n$4\r\n6379\r\n$1\r\nx\r\n",   # three elements
+    b":5\r\n",                                               # an integer
+    b"*2\r\n*1\r\n$1\r\na\r\n$4\r\n6379\r\n",                # nested
+    b"*2\r\n$300\r\n" + b"a" * 300 + b"\r\n$4\r\n6379\r\n",  # host too long
+    b"*2\r\n$3\r\na\x00b\r\n$4\r\n6379\r\n",                 # a NUL in the host
+    b"$100000\r\n" + b"x" * 100000 + b"\r\n",                # a big string
+]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+n = 0
+while True:
+    c, _ = s.accept()
+    try:
+        c.settimeout(2)
+        if c.recv(4096):
+            c.sendall(bad[n % len(bad)])
+            n += 1
+        c.recv(4096)
+    except OSError:
+        pass
+    c.close()
+PY
+RN_PID[fake]=$!
+if wait_for 5 tcp_open 127.0.0.1 "$fk"; then
+    ok=0 msgs=
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        rg_conf "$ROOT/fake.conf" fake redis= password="$ADMIN" timeout=300ms \
+            store_extra="redis_sentinels = 127.0.0.1:$fk
+redis_master_name = $MASTER"
+        out=$(timeout 10 "$GREYREPCTL" -c "$ROOT/fake.conf" stats 2>&1 </dev/null); rc=$?
+        if [ $rc != 0 ] && printf '%s' "$out" | grep -q "Sentinel 127.0.0.1:$fk: unexpected reply to SENTINEL get-master-addr-by-name"; then
+            ok=$((ok + 1))
+        else
+            msgs="$msgs [$i: exit $rc: $(printf '%s' "$out" | head -2 | tr '\n' ' ' | cut -c 1-160)]"
+        fi
+    done
+    rg_conf "$ROOT/fake2.conf" fake2 redis= password="$ADMIN" timeout=300ms \
+        store_extra="redis_sentinels = 127.0.0.1:$fk, 127.0.0.1:$s1
+redis_master_name = $MASTER
+redis_sentinel_password = $SENTPW"
+    out2=$(timeout 10 "$GREYREPCTL" -c "$ROOT/fake2.conf" stats 2>&1 </dev/null); rc2=$?
+    if [ $ok = 10 ] && [ $rc2 = 0 ]; then
+        pass "sentinel: 10 malformed Sentinel answers are refused with the reason, and a bad Sentinel before a good one is skipped"
+    else
+        fail "sentinel: malformed Sentinel answers" "$ok of 10 refused$msgs; with a good one after it: exit $rc2 $(printf '%s' "$out2" | head -2 | tr '\n' ' ')"
+    fi
+else
+    fail "sentinel: fake Sentinel starts" "$(cat "$ROOT/fake-sentinel.out")"
+fi
+rn_stop fake
+
 sent_store="redis_sentinels = 127.0.0.1:$dead, 127.0.0.1:$s1, [::1]:$s2, 127.0.0.1:$s3
 redis_master_name = $MASTER
 redis_sentinel_password = $SENTPW"
@@ -286,6 +360,12 @@ decide sen 192.0.2.40 before1@example.org f1@rig.test
 expect "sentinel: first sight on the primary greylisted" greylisted
 nk=$(cli "$p1" --scan --pattern 'site1:*' | wc -l)
 [ "$nk" -ge 1 ] && pass "sentinel: greyrep wrote $nk keys on the primary" || fail "sentinel: keys on the primary" "none"
+l=$(GRCTL sen greylist list 2>&1); rc=$?
+if [ $rc = 0 ] && printf '%s' "$l" | grep -q 'f1@rig.test.*pending'; then
+    pass "sentinel: greyrepctl finds the primary through the Sentinels too (greylist list)"
+else
+    fail "sentinel: greyrepctl with Sentinels" "exit $rc: $(printf '%s' "$l" | head -2 | tr '\n' ' ')"
+fi
 
 # wait_sync PORT: a write and WAIT on the same connection: the replica has
 # everything written before (the replication stream is ordered)
@@ -309,7 +389,8 @@ fo=$(scli "$s2" SENTINEL failover "$MASTER" 2>&1)
 if until_store sen 20 fo1 log_has_since "$SL" "the Sentinels name 127.0.0.1:$p2 as the primary"; then
     T_FO1=$(elapsed "$t0")
     newp=$(scli "$s1" SENTINEL get-master-addr-by-name "$MASTER" | tail -1)
-    pass "sentinel: SENTINEL failover ($fo): greyrep decides through the new primary $T_FO1 s after it ($UNTIL_ERRORS on_error answers meanwhile)"
+    LAG1=$(switch_lag "$p1" "$p2")
+    pass "sentinel: SENTINEL failover ($fo): greyrep decides through the new primary $T_FO1 s after it, ${LAG1:-?} s after the Sentinels switched ($UNTIL_ERRORS on_error answers meanwhile)"
 else
     fail "sentinel: greyrep follows SENTINEL failover" "still $DEC after 20 s"; indent "$SL" 8
     newp=
@@ -342,7 +423,8 @@ t0=$(now)
 rn_stop n2 KILL
 if until_store sen 40 fo2 log_has_since "$SL" "the Sentinels name 127.0.0.1:$p1 as the primary"; then
     T_FO2=$(elapsed "$t0")
-    pass "sentinel: primary killed: greyrep decides through the next one $T_FO2 s after the kill ($UNTIL_ERRORS on_error answers meanwhile; Sentinel's down-after is 1 s)"
+    LAG2=$(switch_lag "$p2" "$p1")
+    pass "sentinel: primary killed: greyrep decides through the next one $T_FO2 s after the kill, ${LAG2:-?} s after the Sentinels switched ($UNTIL_ERRORS on_error answers meanwhile; Sentinel's down-after is 1 s)"
 else
     fail "sentinel: greyrep follows after the primary is killed" "still $DEC after 40 s"; indent "$SL" 8
 fi
@@ -431,6 +513,6 @@ else
     fail "tls: a tunnel with another CA fails" "answer $DEC"; indent "$ROOT/stunnel-wrongca/redis.log" 4
 fi
 
-note "failover 1 (SENTINEL failover) to first store decision: ${T_FO1:-?} s; failover 2 (SIGKILL, down-after 1 s): ${T_FO2:-?} s"
+note "failover 1 (SENTINEL failover) to first store decision: ${T_FO1:-?} s (greyrep switched ${LAG1:-?} s after the Sentinels); failover 2 (SIGKILL, down-after 1 s): ${T_FO2:-?} s (${LAG2:-?} s)"
 note "whole script: $(elapsed "$T_START") s"
 t_exit
