@@ -37,7 +37,7 @@ T_NAME=redis-deploy
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib-redis.sh"
 
-need_cmd "redis-deploy: environment" redis-server redis-sentinel redis-cli openssl
+need_cmd "redis-deploy: environment" redis-server redis-sentinel redis-cli openssl python3
 need_greyrep
 MTCLIENT=$(rg_bench_tool mtclient) || { fail "redis-deploy: tests/bench/mtclient" "not built in $GREYREP_BUILD"; t_exit; }
 t_root
