@@ -615,7 +615,13 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
         if (strcmp(section, "store") == 0)
             cfg_store_line(&store_lines, key, lineno);
         if ((why = cfg_set(cfg, k, value)) != NULL) {
-            cfg_problem(&st, file, lineno, "%s: %s", key, why);
+            /* every message names the bad value */
+            char named[1400];
+            if (*value != '\0' && strstr(why, value) == NULL)
+                snprintf(named, sizeof named, "%s (got \"%.200s\")", why, value);
+            else
+                snprintf(named, sizeof named, "%s", why);
+            cfg_problem(&st, file, lineno, "%s: %s", key, named);
             continue;
         }
         key_line[k - cfg_keys] = lineno;    /* a bad value was reported already */

@@ -527,6 +527,11 @@ static void test_admin_mistakes(void **state)
     c = load(f, "[milter]\nsocket = unix:\n" NO_LISTS);
     assert_null(c);
     EXPECT_REPORT(&f->rep, f->conf, 2, "no socket path");
+    /* messages that had no room for the value get it appended */
+    c = load(f, "[milter]\non_error = maybe\nsocket_mode = 999\n" NO_LISTS);
+    assert_null(c);
+    EXPECT_REPORT(&f->rep, f->conf, 2, "on_error: must be accept or tempfail (got \"maybe\")");
+    EXPECT_REPORT(&f->rep, f->conf, 3, "(got \"999\")");
 }
 
 /* test_unknown_section_keys - keys under an unknown section are reported
