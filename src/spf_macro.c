@@ -93,8 +93,10 @@ static int expand(const char *s, size_t n, const struct spf_macro_vars *v, struc
         reverse = 1;
         i++;
     }
-    while (i < n - 1 && nd < sizeof delims - 1)
-        delims[nd++] = s[i++];
+    /* the seven delimiters, each once however often it is repeated */
+    for (; i < n - 1; i++)
+        if (memchr(delims, s[i], nd) == NULL && nd < sizeof delims - 1)
+            delims[nd++] = s[i];
     delims[nd] = '\0';
     if (nd == 0)
         strcpy(delims, ".");

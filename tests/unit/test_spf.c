@@ -126,6 +126,7 @@ static void test_zone(void)
     add_txt(z, "under.example.net", "v=spf1 exists:%{l1_}.ok.example.net -all");
     add_txt(z, "equal.example.net", "v=spf1 exists:%{l1=}.ok.example.net -all");
     add_txt(z, "urlenc.example.net", "v=spf1 exists:%{S}.ok.example.net -all");
+    add_txt(z, "manydelim.example.net", "v=spf1 exists:%{lr........,}.ok.example.net -all");
     add_txt(z, "rev.example.net", "v=spf1 exists:%{ir}.%{v}.%{d2R}.ok.example.net -all");
     add_txt(z, "slashurl.example.net", "v=spf1 exists:%{L1R/}.x.ok.example.net -all");
     dns_zone_add(z, "7.100.51.198.in-addr.example.rev.ok.example.net", ns_t_a, "127.0.0.2", 9);
@@ -153,6 +154,7 @@ static void test_zone(void)
     expect(s, "macro", "198.51.100.7", "h.example.net", "a=b@equal.example.net", SPF_PASS, NULL, 1000);
     expect(s, "macro", "198.51.100.7", "h.example.net", "user@urlenc.example.net", SPF_PASS, NULL, 1000);
     expect(s, "macro", "198.51.100.7", "h.example.net", "user@rev.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "a,b@manydelim.example.net", SPF_PASS, NULL, 1000);
     expect(s, "macro", "198.51.100.8", "h.example.net", "user@rev.example.net", SPF_FAIL, NULL, 1000);
     expect(s, "macro", "198.51.100.7", "h.example.net", "a@b/c@slashurl.example.net", SPF_PASS, NULL, 1000);
     expect(s, "zone", "192.0.2.1", "helo.example.net", "user@example.net", SPF_PASS, "example.net", 1000);
