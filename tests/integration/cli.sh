@@ -117,4 +117,16 @@ run 0 "del KEY as dump prints it" '' "${C[@]}" del "$key"
 run 1 "del of a key that is gone" 'no record' "${C[@]}" del "$key"
 n=$("${C[@]}" dump | grep -c .)
 if [ "$n" = 1 ]; then pass "dump shows the one record left"; else fail "dump shows the one record left" "$n lines"; fi
+# check: an admin entry that matches is the only whitelist line
+"${C[@]}" whitelist add sender admin@example.org 2>/dev/null
+out=$("${C[@]}" check --ip 192.0.2.7 --from admin@example.org --rcpt r@example.net 2>&1)
+if printf '%s\n' "$out" | grep -q 'whitelist: sender admin@example.org' &&
+    ! printf '%s\n' "$out" | grep -q 'no entry matches' &&
+    [ "$(printf '%s\n' "$out" | grep -c 'whitelist:')" = 1 ]; then
+    pass "check: the matching admin entry, and no 'no entry matches'"
+else
+    fail "check: the matching admin entry, and no 'no entry matches'" "$(printf '%s' "$out" | tr '\n' '|')"
+fi
+"${C[@]}" whitelist del sender admin@example.org 2>/dev/null
+
 t_exit
