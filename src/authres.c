@@ -391,6 +391,13 @@ int authres_claims_authserv(const char *header_value, const char *authserv_id)
         return 0;
     if ((p = authres_skip_cfws(header_value)) == NULL)
         return 0;
+    /* an id that is no token (one with '@') written bare, as greyrep once
+     * wrote it and a forger may still: malformed, but a lenient reader
+     * would take it as ours, so it claims our id too */
+    size_t il = strlen(authserv_id);
+    if (!authres_is_token(authserv_id, il) && strncasecmp(p, authserv_id, il) == 0
+        && (p[il] == '\0' || strchr(" \t\r\n(;", p[il]) != NULL))
+        return 1;
     if (*p == '"') {
         for (p++; *p != '"'; p++) {
             if (*p == '\0')

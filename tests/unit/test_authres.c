@@ -290,6 +290,11 @@ static void test_claims(void)
                                       "greyrep@mx.example.org") == 1);
         check("claims: bare id with @ (as we once wrote it) is not a token",
               authres_claims_authserv("greyrep@mx.example.org; spf=pass", "greyrep") == 0);
+        check("claims: our id with @ written bare by a forger",
+              authres_claims_authserv("Greyrep@MX.example.org; spf=pass", "greyrep@mx.example.org") == 1);
+        check("claims: a longer bare id is not ours",
+              authres_claims_authserv("greyrep@mx.example.org.evil; spf=pass",
+                                      "greyrep@mx.example.org") == 0);
         authres_begin(&ar, buf, sizeof buf, "a\"b\\c");
         authres_end(&ar);
         check("claims: own id with quote and backslash", authres_claims_authserv(buf, "a\"b\\c") == 1);
