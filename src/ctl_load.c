@@ -13,6 +13,7 @@
 #include "decide.h"
 #include "netaddr.h"
 #include "record.h"
+#include "reputation.h"
 #include "util.h"
 #include "whitelist.h"
 
@@ -70,11 +71,13 @@ const char *ctl_record_problem(const char *key, const unsigned char *val, size_t
     struct rec_client c;
     struct rec_wl w;
     struct rec_counters n;
+    struct rep_rec r;
     struct net_addr a;
-    char shown[NET_STRLEN];
+    char shown[NET_STRLEN], gkey[STORE_MAX_KEY];
+    const char *why;
 
     if (key[0] == '\0' || key[1] != '|')
-        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|)";
+        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|, r|, g|)";
     switch (key[0]) {
     case 't':
         if (!triplet_key_ok(key + 2))
@@ -96,8 +99,16 @@ const char *ctl_record_problem(const char *key, const unsigned char *val, size_t
         if (!printable(key + 2))
             return "not a counters key (s|HOST)";
         return rec_counters_decode(val, vlen, &n) < 0 ? "value is not a counters record" : NULL;
+    case 'r':   /* reputation: r|KIND|VALUE, see reputation.h */
+        if (!rep_key_ok(key))
+            return "not a reputation key (r|KIND|VALUE)";
+        return rep_rec_decode(val, vlen, &r) < 0 ? "value is not a reputation record" : NULL;
+    case 'g':   /* admin greytrap: g|ADDR or g|@DOMAIN, as greyrepctl writes it */
+        if (decide_greytrap_key(key + 2, gkey, sizeof gkey, &why) < 0 || strcmp(gkey, key) != 0)
+            return "not a greytrap key (g|ADDR or g|@DOMAIN)";
+        return rec_wl_decode(val, vlen, &w) < 0 ? "value is not a greytrap record" : NULL;
     default:
-        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|)";
+        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|, r|, g|)";
     }
 }
 
@@ -204,6 +215,10 @@ static int dump_one(void *arg, const char *key, size_t klen, const void *val, si
                (unsigned long long)c.last_pass);
     } else if (key[0] == 'w') {
         printf(",\"type\":\"whitelist\"");
+    } else if (key[0] == 'r') {
+        printf(",\"type\":\"reputation\"");
+    } else if (key[0] == 'g') {
+        printf(",\"type\":\"greytrap\"");
     }
     printf("}\n");
     return ferror(stdout) ? 1 : 0;

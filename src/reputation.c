@@ -61,6 +61,29 @@ int rep_make_key(enum rep_kind k, const char *value, char *key, size_t len)
     return 0;
 }
 
+int rep_key_ok(const char *key)
+{
+    const char *v;
+    int k;
+
+    if (strncmp(key, "r|", 2) != 0)
+        return 0;
+    for (k = 0; k < REP_NKINDS; k++) {
+        size_t n = strlen(rep_kind_names[k]);
+        if (strncmp(key + 2, rep_kind_names[k], n) == 0 && key[2 + n] == '|')
+            break;
+    }
+    if (k == REP_NKINDS)
+        return 0;
+    v = key + 3 + strlen(rep_kind_names[k]);
+    if (*v == '\0' || strlen(key) >= REP_KEY_MAX)
+        return 0;
+    for (; *v; v++)
+        if (*v < 0x21 || *v > 0x7e || *v == '|')
+            return 0;
+    return 1;
+}
+
 /* rep_add - append one identity unless it is there already; 0 or -1 */
 static int rep_add(struct rep_ids *ids, enum rep_kind k, const char *value, int candidate)
 {

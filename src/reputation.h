@@ -209,6 +209,9 @@ const char *rep_level_name(enum rep_level l);
 /* rep_event_name - stable event name for logs */
 const char *rep_event_name(enum rep_event e);
 
+/* rep_key_ok - is key an identity key as rep_make_key() writes them
+ * ("r|KIND|VALUE", VALUE printable, no '|')? */
+int rep_key_ok(const char *key);
 /* rep_make_key - the store key of one identity; -1 if value is unusable */
 int rep_make_key(enum rep_kind k, const char *value, char *key, size_t len);
 /* rep_parse_identity - "ip:ADDR", "net:CIDR", "ptr:DOMAIN", ... (greyrepctl):

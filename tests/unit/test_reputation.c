@@ -617,6 +617,19 @@ static void test_keys(void **state)
     assert_true(strlen(key) < 200);
     assert_non_null(strchr(key, '#'));
     assert_int_equal(rep_make_key(REP_FROM, "", key, sizeof key), -1);
+    /* what greyrepctl load accepts as a reputation key */
+    assert_true(rep_key_ok("r|ip|192.0.2.1"));
+    assert_true(rep_key_ok("r|net|2001:db8::/64"));
+    assert_true(rep_key_ok("r|dkim|example.co.uk"));
+    assert_true(rep_key_ok("r|ptr|a%7Cb%25c"));
+    assert_false(rep_key_ok("r|host|example.com"));
+    assert_false(rep_key_ok("r|ip|"));
+    assert_false(rep_key_ok("r|ip|a|b"));
+    assert_false(rep_key_ok("r|ip|a b"));
+    assert_false(rep_key_ok("r|ip"));
+    assert_false(rep_key_ok("t|ip|192.0.2.1"));
+    assert_int_equal(rep_make_key(REP_FROM, big, key, sizeof key), 0);
+    assert_true(rep_key_ok(key));
     assert_int_equal(rep_make_key(REP_NKINDS, "x", key, sizeof key), -1);
 }
 
