@@ -805,7 +805,7 @@ static int redis_iterate(struct store *st, const char *prefix, time_t now,
         struct redis_conn *c = redis_pool_get(rs->pool);
         redisReply *scan, *vals = NULL, *keys;
         const char **kp = NULL;
-        size_t *kl = NULL;
+        size_t *kl = NULL, nk = 0;
 
         if (c == NULL)
             return STORE_ERROR;
@@ -832,16 +832,21 @@ static int redis_iterate(struct store *st, const char *prefix, time_t now,
                 log_err("redis %s: out of memory", redis_pool_addr(rs->pool));
                 ret = STORE_ERROR;
             } else {
+                /* the expiry index ("\1x", "\1xv" after the prefix) is
+                 * ours, not a record: the read script would fail on it */
                 for (size_t i = 0; i < keys->elements; i++) {
-                    kp[i] = keys->element[i]->str;
-                    kl[i] = keys->element[i]->len;
+                    if (keys->element[i]->len > rs->prefix_len
+                        && keys->element[i]->str[rs->prefix_len] == '\1')
+                        continue;
+                    kp[nk] = keys->element[i]->str;
+                    kl[nk++] = keys->element[i]->len;
                 }
-                if ((vals = read_keys(rs, &c, kp, kl, keys->elements)) == NULL)
+                if (nk > 0 && (vals = read_keys(rs, &c, kp, kl, nk)) == NULL)
                     ret = STORE_ERROR;
             }
         }
         redis_pool_put(rs->pool, c);
-        for (size_t i = 0; vals && !stop && i < keys->elements; i++) {
+        for (size_t i = 0; vals && !stop && i < nk; i++) {
             const char *v;
             size_t len;
             time_t exp;
