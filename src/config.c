@@ -103,8 +103,10 @@ static const char *cfg_parse_nets(const char *value, struct net_cidr **out, size
     for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
         struct net_cidr c;
         if (net_parse_cidr(tok, &c) < 0) {
+            static char err[160];   /* only the loading thread parses */
             free(nets);
-            return "not a list of IP addresses or CIDR networks";
+            snprintf(err, sizeof err, "%.80s is not an IP address or CIDR network", tok);
+            return err;
         }
         nets = realloc(nets, (count + 1) * sizeof *nets);
         if (nets == NULL)
@@ -156,8 +158,12 @@ static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char 
         memcpy(field, value, strlen(value) + 1);
         return NULL;
     case K_UINT:
-        if (util_parse_u64(value, k->min, k->max, &v) < 0)
-            return "not a number in range";
+        if (util_parse_u64(value, k->min, k->max, &v) < 0) {
+            static char err[96];    /* only the loading thread parses */
+            snprintf(err, sizeof err, "not a number in range %llu..%llu",
+                     (unsigned long long)k->min, (unsigned long long)k->max);
+            return err;
+        }
         cfg_set_uint(field, k->size, v);
         return NULL;
     case K_DURATION:
@@ -445,7 +451,9 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
             continue;
         }
         if ((why = cfg_set(cfg, k, value)) != NULL) {
-            cfg_problem(&st, file, lineno, "%s: %s", key, why);
+            char named[1024];   /* why, and the value it refused */
+            snprintf(named, sizeof named, "%s (got \"%.200s\")", why, value);
+            cfg_problem(&st, file, lineno, "%s: %s", key, named);
             continue;
         }
         if (strcmp(section, "whitelist") == 0)

@@ -111,8 +111,11 @@ static void wl_key(const char *type, const char *value, char *key, size_t len,
     const char *why;
     if (wl_parse_type(type, t) < 0)
         fail("unknown whitelist type %s (ip, host, sender, rcpt)", type, "");
-    if (wl_normalise(*t, value, norm, sizeof norm, &why) < 0)
-        fail("invalid %s entry: %s", type, why);
+    if (wl_normalise(*t, value, norm, sizeof norm, &why) < 0) {
+        char named[WL_VALUE_MAX + 32];
+        snprintf(named, sizeof named, "%s entry %s", type, value);
+        fail("invalid %s: %s", named, why);
+    }
     snprintf(key, len, "w|%s|%s", type, norm);
 }
 
