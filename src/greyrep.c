@@ -39,6 +39,7 @@
 #include "config.h"
 #include "decide.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "record.h"
 #include "store.h"
@@ -241,24 +242,6 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
-/* write_counters - this instance's counters, for greyrepctl stats */
-static void write_counters(time_t since)
-{
-    struct decide_counters dc;
-    struct rec_counters rc;
-    unsigned char buf[REC_MAX];
-    char host[256], key[300];
-
-    decide_counters(&dc);
-    rc.since = (uint64_t)since;
-    rc.accepted = dc.accepted;
-    rc.tempfailed = dc.tempfailed;
-    rc.errors = dc.errors;
-    rc.rejected = dc.rejected;
-    snprintf(key, sizeof key, "s|%s", util_hostname(host, sizeof host));
-    store_put(the_store, key, buf, rec_counters_encode(&rc, buf), 0);
-}
-
 /* maintenance_thread - flush, stale readers, sweeps, counters */
 static void *maintenance_thread(void *arg)
 {
@@ -291,8 +274,9 @@ static void *maintenance_thread(void *arg)
                 log_info("expired %zu records%s", removed, stopping ? " (stopped early)" : "");
             last_sweep = now;
         }
-        if (now - last_counters >= 10) {
-            write_counters(started);
+        if (now - last_counters >= METRICS_WRITE_INTERVAL) {
+            /* this instance's counters, for greyrepctl stats and report */
+            metrics_write(the_store, now, started);
             last_counters = now;
         }
         cfg_release(cfg);

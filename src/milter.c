@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <strings.h>
+#include <time.h>
 
 #include "authres.h"
 #include "checks.h"
@@ -15,6 +16,7 @@
 #include "decide.h"
 #include "envaddr.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "netaddr.h"
 #include "util.h"
@@ -185,6 +187,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     struct env_addr rcpt;
     struct decide_input in;
     struct verdict v;
+    struct timespec t0, t1;
     char r[120], text[160];
 
     if (c == NULL) {
@@ -206,8 +209,15 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     in.authenticated = c->authenticated;
     in.sender = &c->sender;
     in.rcpt = &rcpt;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     decide_rcpt(c->cfg, milter_store, &in, util_now(), 0, &v, NULL, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     decide_note(v.action, v.reason == R_ERROR);
+    metrics_note_decision(v.action, v.reason,
+                          (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000L
+                                     + (t1.tv_nsec - t0.tv_nsec) / 1000));
+    if (v.reason == R_GREY_PASSED)
+        metrics_note_pass(v.delayed);
     log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)", c->addr,
              c->qid[0] ? c->qid : "-", c->from, safe(arg, r, sizeof r),
              v.action == V_ACCEPT ? "accept" : v.action == V_REJECT ? "reject" : "tempfail",
