@@ -46,6 +46,7 @@
 #include "util.h"
 
 static struct store *the_store;
+static struct decider *the_decider;
 static struct checks *the_checks;
 static volatile int stopping;
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -375,11 +376,17 @@ int main(int argc, char **argv)
     the_store = store_open(&cfg->store, err, sizeof err);
     if (the_store == NULL)
         log_fatal("store: %s", err);
+    /* pending triplets that expire count as abandoned (LMDB only: Redis
+     * expires by itself).  One hook per store: reputation's hook, when it
+     * comes, takes this place and calls metrics_on_expired() itself. */
+    store_on_expire(the_store, "t|", metrics_on_expired, NULL);
     /* the checks start even when all are off, so a reload can turn them on */
     the_checks = chk_open(cfg, err, sizeof err);
     if (the_checks == NULL)
         log_fatal("DNS checks: %s", err);
-    milter_init(the_store, the_checks);
+    if ((the_decider = decider_new(the_store)) == NULL)
+        log_fatal("out of memory");
+    milter_init(the_decider, the_checks);
     cfg_install(cfg);
 
     if (pthread_create(&sig_tid, NULL, signal_thread, (void *)file) != 0
@@ -399,6 +406,7 @@ int main(int argc, char **argv)
     pthread_kill(sig_tid, SIGUSR1);
     pthread_join(sig_tid, NULL);
     chk_close(the_checks);
+    decider_free(the_decider);
     store_close(the_store);
     cfg_install(NULL);
     /* best effort: after dropping privileges these may not be ours to remove */

@@ -73,6 +73,17 @@ void metrics_note_abandoned(void)
     add(&live.grey_abandoned, 1);
 }
 
+void metrics_on_expired(void *arg, const char *key, size_t klen, const void *val, size_t vlen,
+                        time_t expired)
+{
+    struct rec_triplet t;
+    (void)arg;
+    (void)expired;
+    if (klen >= 2 && memcmp(key, "t|", 2) == 0 && rec_triplet_decode(val, vlen, &t) == 0
+        && t.passes == 0)
+        metrics_note_abandoned();
+}
+
 void metrics_snapshot(struct metrics_snapshot *out)
 {
     const uint64_t *src = (const uint64_t *)&live;

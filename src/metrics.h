@@ -20,9 +20,10 @@
  *   (record.h struct rec_counters) that greyrep wrote before: its totals,
  *   with no breakdown.
  *
- *   Abandonments (a pending triplet that expired without a retry) are to be
- *   reported by the store's expiry callback; metrics_note_abandoned() is
- *   that hook, and nothing calls it until the callback exists.
+ *   Abandonments (a pending triplet that expired without a retry) come from
+ *   the store's on-expire hook: metrics_on_expired() is a store_expired_fn
+ *   for the "t|" prefix (LMDB reports its sweeps; Redis expires records by
+ *   itself and reports nothing, so the count stays 0 there).
  * THREADS
  *   metrics_note_*() and metrics_snapshot() are thread-safe.
  *   metrics_write() keeps the current hour's state: one thread only.
@@ -69,6 +70,9 @@ void metrics_note_decision(enum verdict_action a, enum verdict_reason r, uint64_
 void metrics_note_pass(unsigned delayed);
 /* metrics_note_abandoned - a pending triplet expired without a retry */
 void metrics_note_abandoned(void);
+/* metrics_on_expired - a store_expired_fn: a pending triplet is abandoned */
+void metrics_on_expired(void *arg, const char *key, size_t klen, const void *val, size_t vlen,
+                        time_t expired);
 /* metrics_snapshot - this process's counters now (store and times not set) */
 void metrics_snapshot(struct metrics_snapshot *out);
 /* metrics_reset - zero every counter (tests) */

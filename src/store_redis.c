@@ -567,15 +567,23 @@ static unsigned stripe_of(const char *key, size_t len)
     return h % STRIPES;
 }
 
-/* stripes_lock - lock the distinct stripes of n keys in ascending order; how many */
-static size_t stripes_lock(struct store_redis *rs, const char *const *keys,
-                           const size_t *klen, size_t n, unsigned *held)
+/* stripes_lock - lock the distinct stripes of the n keys that may be
+ * written, in ascending order; how many.  A compare-only record (the admin
+ * stamp every decision reads) takes none: otherwise every decision of the
+ * process would queue on its one stripe. */
+static size_t stripes_lock(struct store_redis *rs, const struct store_rec *rec,
+                           const char *const *keys, const size_t *klen, size_t n,
+                           unsigned *held)
 {
     size_t nheld = 0;
 
     for (size_t i = 0; i < n; i++) {
-        unsigned s = stripe_of(keys[i], klen[i]);
+        unsigned s;
         size_t j, k;
+
+        if (rec[i].compare_only)
+            continue;
+        s = stripe_of(keys[i], klen[i]);
 
         for (k = 0; k < nheld && held[k] != s; k++)
             ;
@@ -618,7 +626,7 @@ static int redis_update(struct store *st, struct store_rec *rec, size_t n,
         keys[i] = fk[i];
         klen[i] = (size_t)kl;
     }
-    nheld = stripes_lock(rs, keys, klen, n, held);
+    nheld = stripes_lock(rs, rec, keys, klen, n, held);
     ret = update_locked(rs, rec, n, now, fn, arg, keys, klen);
     stripes_unlock(rs, held, nheld);
     return ret;
