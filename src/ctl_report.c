@@ -199,12 +199,16 @@ static double pct(uint64_t part, uint64_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-/* bar - a text bar of width proportional to v/max */
+/* bar - two spaces and a text bar of width proportional to v/max, then
+ * the end of the line */
 static void bar(FILE *out, uint64_t v, uint64_t max, int width)
 {
     int n = max ? (int)((v * (uint64_t)width + max - 1) / max) : 0;
+    if (n > 0)
+        fputs("  ", out);
     for (int i = 0; i < n; i++)
         fputc('#', out);
+    fputc('\n', out);
 }
 
 void report_print(FILE *out, const struct report *r)
@@ -234,11 +238,10 @@ void report_print(FILE *out, const struct report *r)
         char when[32];
         gmtime_r(&start, &tm);
         strftime(when, sizeof when, "%Y-%m-%d %H:00", &tm);
-        fprintf(out, "  %-16s %9llu %10llu %8llu %7llu  ", when,
+        fprintf(out, "  %-16s %9llu %10llu %8llu %7llu", when,
                 (unsigned long long)b->accepted, (unsigned long long)b->tempfailed,
                 (unsigned long long)b->rejected, (unsigned long long)b->passes);
         bar(out, b->accepted + b->tempfailed + b->rejected, max, 30);
-        fputc('\n', out);
     }
     fprintf(out, "  %-16s %9llu %10llu %8llu %7llu\n", "total", (unsigned long long)acc,
             (unsigned long long)temp, (unsigned long long)rej, (unsigned long long)passes);
@@ -260,10 +263,9 @@ void report_print(FILE *out, const struct report *r)
             snprintf(label, sizeof label, "<= %lluh", (unsigned long long)(b / 3600));
         else
             snprintf(label, sizeof label, "<= %llud", (unsigned long long)(b / 86400));
-        fprintf(out, "  %-7s %8llu %5.1f%%  ", label, (unsigned long long)r->delay[i],
+        fprintf(out, "  %-7s %8llu %5.1f%%", label, (unsigned long long)r->delay[i],
                 pct(r->delay[i], dtotal));
         bar(out, r->delay[i], dmax, 30);
-        fputc('\n', out);
     }
 
     fprintf(out, "\ntriplets first seen in the period: %llu\n", (unsigned long long)r->triplets);

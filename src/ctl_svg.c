@@ -22,7 +22,7 @@
 static const char *colour[3] = {"#3a923a", "#e69f00", "#c0392b"};
 static const char *label[3] = {"accepted", "tempfailed", "rejected"};
 
-/* nice_max - the smallest 1, 2 or 5 times a power of ten >= v (at least 1) */
+/* nice_max - the smallest 1, 2, 2.5 (from 25 up) or 5 times a power of ten >= v (at least 1) */
 static uint64_t nice_max(uint64_t v)
 {
     uint64_t p = 1;
@@ -33,6 +33,8 @@ static uint64_t nice_max(uint64_t v)
             return p;
         if (v <= 2 * p)
             return 2 * p;
+        if (p >= 10 && v <= 25 * p / 10)
+            return 25 * p / 10;
         if (v <= 5 * p)
             return 5 * p;
         p *= 10;

@@ -195,7 +195,7 @@ int metrics_parse_hour_key(const char *key, size_t klen, char *host, size_t hlen
         return -1;
     for (bar = key + klen - 1; bar > key + 1 && *bar != '|'; bar--)
         ;
-    if (bar <= key + 1 || (size_t)(bar - key - 2) >= hlen || key + klen - bar - 1 != 11)
+    if (bar <= key + 2 || (size_t)(bar - key - 2) >= hlen || key + klen - bar - 1 != 11)
         return -1;
     memcpy(tail, bar + 1, 11);
     tail[11] = '\0';
@@ -216,7 +216,7 @@ int metrics_parse_hour_key(const char *key, size_t klen, char *host, size_t hlen
 /* The hour being written by metrics_write(): the counters at its start,
  * and what an earlier process of this host had stored for it. */
 static time_t cur_hour = -1;
-static struct metrics_snapshot hour_base, hour_earlier;
+static struct metrics_snapshot hour_base, hour_earlier, last_written;
 
 void metrics_write(struct store *st, time_t now, time_t started)
 {
@@ -247,12 +247,14 @@ void metrics_write(struct store *st, time_t now, time_t started)
         if (cur_hour == -1 && store_get(st, key, buf, &len, NULL, now) == STORE_OK
             && metrics_decode(buf, len, &hour_earlier) < 0)
             memset(&hour_earlier, 0, sizeof hour_earlier);
+        /* what came after the last write of the old hour goes to the new one */
         if (cur_hour == -1)
             memset(&hour_base, 0, sizeof hour_base);
         else
-            hour_base = snap;
+            hour_base = last_written;
         cur_hour = hour;
     }
+    last_written = snap;
     metrics_sub(&delta, &snap, &hour_base);
     metrics_add(&delta, &hour_earlier);
     /* levels, not counts: the store size at this write */
