@@ -18,11 +18,13 @@
 #include "config.h"
 #include "dnsbl.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 #include "whitelist.h"
 
 enum cfg_kind { K_STR, K_DURATION, K_DURATION_MS, K_UINT, K_SIZE, K_MODE, K_ON_ERROR,
-                K_BACKEND, K_NETS, K_SOCKET, K_BOOL, K_ACTION, K_BL_ACTION, K_DNSBL, K_SERVERS };
+                K_BACKEND, K_NETS, K_SOCKET, K_BOOL, K_ACTION, K_BL_ACTION, K_DNSBL, K_SERVERS,
+                K_LISTEN };
 
 struct cfg_key {
     const char *section;
@@ -76,6 +78,8 @@ static const struct cfg_key cfg_keys[] = {
     {"dnsbl", "zones", K_DNSBL, OFF(dnsbl_zones), 0, 0, ""},
     {"dnsbl", "threshold", K_UINT, OFF(dnsbl_threshold), 1, 100000, "5"},
     {"dnsbl", "action", K_BL_ACTION, OFF(dnsbl_action), 0, 0, "tempfail"},
+    /* ops: the optional metrics endpoint, off unless set */
+    {"metrics", "listen", K_LISTEN, OFF(metrics_listen), 0, 0, ""},
 };
 #define NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 
@@ -243,6 +247,16 @@ static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char 
             return "not a list of IP[:PORT] or [IPv6]:PORT";
         memcpy(field, value, strlen(value) + 1);
         return NULL;
+    case K_LISTEN: {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        if (strlen(value) >= k->size)
+            return "value too long";
+        if (value[0] != '\0' && metrics_parse_listen(value, &ss, &len) < 0)
+            return "not PORT, IPv4:PORT or [IPv6]:PORT (port 1..65535)";
+        memcpy(field, value, strlen(value) + 1);
+        return NULL;
+    }
     case K_DNSBL: {
         static char err[256];   /* only the loading thread parses */
         if (strlen(value) >= k->size)

@@ -96,6 +96,8 @@ struct cfg {
     struct dnsbl_list *dnsbl;         /* parsed zones; n == 0 when none */
     unsigned dnsbl_threshold;         /* score at or over: dnsbl_action */
     enum cfg_action dnsbl_action;     /* tempfail | reject */
+    /* [metrics] */
+    char metrics_listen[80];          /* "" = no HTTP endpoint */
 
     int refs;                     /* guarded by the config lock */
 };

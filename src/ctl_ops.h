@@ -4,7 +4,9 @@
  *   output, report, import postgrey
  * DESCRIPTION
  *   ctl_stats.c reads the daemons' s|HOST records (metrics.h) for the
- *   liveness lines of `stats` and for `stats --prometheus`; ctl_report.c
+ *   liveness lines of `stats` and for `stats --prometheus` (whose
+ *   formatter, metrics_prometheus(), is in the library: the daemon's
+ *   optional HTTP endpoint uses it too); ctl_report.c
  *   aggregates the hourly m| records and the triplets for `report`
  *   (ctl_svg.c draws its chart); ctl_import.c maps postgrey whitelist
  *   files to admin entries.  The formatters take plain data and a FILE,
@@ -25,24 +27,14 @@
 #include "store.h"
 #include "whitelist.h"
 
-#define CTL_HOST_MAX 256
 #define CTL_MAX_INSTANCES 64
-
-struct ctl_instance {
-    char host[CTL_HOST_MAX];
-    struct metrics_snapshot m;
-};
 
 /* ctl_instances - every s|HOST record that decodes (at most max); -1 on a
  * store failure, else the count */
-int ctl_instances(struct store *st, time_t now, struct ctl_instance *out, int max);
+int ctl_instances(struct store *st, time_t now, struct metrics_instance *out, int max);
 /* ctl_stats_print - one host's lines for `stats` (text or JSON), with its
  * liveness: seconds since it last wrote, and "stale" past METRICS_STALE_AFTER */
-void ctl_stats_print(FILE *out, const struct ctl_instance *in, time_t now, int json);
-/* prom_write - the Prometheus text exposition of n instances */
-void prom_write(FILE *out, const struct ctl_instance *in, int n, time_t now);
-/* prom_label - a label value escaped as the format wants (\\, \", \n) */
-void prom_label(FILE *out, const char *s);
+void ctl_stats_print(FILE *out, const struct metrics_instance *in, time_t now, int json);
 
 /* One greyrep admin entry an import line maps to. */
 struct import_entry {

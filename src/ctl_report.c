@@ -294,7 +294,7 @@ static int hour_one(void *arg, const char *key, size_t klen, const void *val, si
                     time_t expires)
 {
     struct metrics_snapshot m;
-    char host[CTL_HOST_MAX];
+    char host[METRICS_HOST_MAX];
     time_t hour;
     (void)expires;
     if (metrics_parse_hour_key(key, klen, host, sizeof host, &hour) == 0

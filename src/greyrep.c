@@ -392,6 +392,9 @@ int main(int argc, char **argv)
     if (pthread_create(&sig_tid, NULL, signal_thread, (void *)file) != 0
         || pthread_create(&maint_tid, NULL, maintenance_thread, NULL) != 0)
         log_fatal("cannot start threads");
+    /* [metrics] listen: read at start only (a reload does not move it) */
+    if (metrics_http_start(cfg->metrics_listen, util_now(), err, sizeof err) < 0)
+        log_fatal("%s", err);
 
     log_info("greyrep %s ready on %s, store %s", PACKAGE_VERSION, cfg->socket,
              store_backend_name(the_store));
@@ -403,6 +406,7 @@ int main(int argc, char **argv)
     pthread_cond_broadcast(&stop_cond);
     pthread_mutex_unlock(&stop_lock);
     pthread_join(maint_tid, NULL);
+    metrics_http_stop();
     pthread_kill(sig_tid, SIGUSR1);
     pthread_join(sig_tid, NULL);
     chk_close(the_checks);

@@ -401,7 +401,7 @@ static int cmd_stats(const struct cfg *cfg, struct store *st, const struct opts 
 {
     struct tally t;
     struct store_stats ss;
-    struct ctl_instance in[CTL_MAX_INSTANCES];
+    struct metrics_instance in[CTL_MAX_INSTANCES];
     int n;
 
     memset(&t, 0, sizeof t);
@@ -583,11 +583,11 @@ int main(int argc, char **argv)
         else if (argc - optind != 1)
             usage();
         else {
-            struct ctl_instance in[CTL_MAX_INSTANCES];
+            struct metrics_instance in[CTL_MAX_INSTANCES];
             int n = ctl_instances(st, util_now(), in, CTL_MAX_INSTANCES);
             if (n < 0)
                 fail("store failure%s%s", "", "");
-            prom_write(stdout, in, n, util_now());
+            metrics_prometheus(stdout, in, n, util_now());
             rc = fflush(stdout) == 0 ? 0 : 1;
         }
         store_close(st);

@@ -23,6 +23,7 @@ _Static_assert(sizeof(struct metrics_snapshot) % sizeof(uint64_t) == 0,
                "struct metrics_snapshot must be uint64_t fields only");
 
 static struct metrics_snapshot live;
+static uint64_t last_store_records, last_store_bytes;  /* atomics */
 
 /* Decision latency bounds (µs): 1-2.5-5 steps from 100 µs to 10 s, then +Inf. */
 static const uint64_t lat_bounds[METRICS_LAT_BUCKETS] = {
@@ -232,6 +233,8 @@ void metrics_write(struct store *st, time_t now, time_t started)
     if (store_stats(st, &ss) == STORE_OK) {
         snap.store_records = ss.records;
         snap.store_bytes = ss.bytes_used;
+        __atomic_store_n(&last_store_records, ss.records, __ATOMIC_RELAXED);
+        __atomic_store_n(&last_store_bytes, ss.bytes_used, __ATOMIC_RELAXED);
     }
     snap.since = (uint64_t)started;
     snap.updated = (uint64_t)now;
@@ -265,6 +268,12 @@ void metrics_write(struct store *st, time_t now, time_t started)
     if (store_put(st, key, buf, metrics_encode(&delta, buf, sizeof buf), hour + METRICS_HOUR_TTL)
         != STORE_OK)
         log_warn("metrics: cannot write %s", key);
+}
+
+void metrics_last_store(uint64_t *records, uint64_t *bytes)
+{
+    *records = __atomic_load_n(&last_store_records, __ATOMIC_RELAXED);
+    *bytes = __atomic_load_n(&last_store_bytes, __ATOMIC_RELAXED);
 }
 
 uint64_t metrics_lat_bound(int i)

@@ -24,6 +24,10 @@
  *   the store's on-expire hook: metrics_on_expired() is a store_expired_fn
  *   for the "t|" prefix (LMDB reports its sweeps; Redis expires records by
  *   itself and reports nothing, so the count stays 0 there).
+ *
+ *   [metrics] listen, when set, also serves this process's counters over
+ *   HTTP (metrics_http.c): a small, optional endpoint for a Prometheus
+ *   that scrapes greyrep directly instead of node_exporter's textfiles.
  * THREADS
  *   metrics_note_*() and metrics_snapshot() are thread-safe.
  *   metrics_write() keeps the current hour's state: one thread only.
@@ -33,6 +37,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "config.h"
@@ -64,6 +70,14 @@ struct metrics_snapshot {
     uint64_t delay_sum_s;
 };
 
+#define METRICS_HOST_MAX 256
+
+/* One daemon's counters as read back from its s|HOST record. */
+struct metrics_instance {
+    char host[METRICS_HOST_MAX];
+    struct metrics_snapshot m;
+};
+
 /* Counting, in the daemon. */
 void metrics_note_decision(enum verdict_action a, enum verdict_reason r, uint64_t latency_us);
 /* metrics_note_pass - a greylisted triplet passed after delayed seconds */
@@ -93,6 +107,23 @@ void metrics_hour_key(const char *host, time_t t, char *key, size_t len);
 /* metrics_parse_hour_key - the host and the hour start of such a key; -1 if not one */
 int metrics_parse_hour_key(const char *key, size_t klen, char *host, size_t hlen,
                            time_t *hour);
+
+/* metrics_prometheus - the Prometheus text exposition format of n
+ * instances (HELP and TYPE per family, counters *_total, histograms
+ * *_bucket/_sum/_count, label host="NAME"); stale is judged at now */
+void metrics_prometheus(FILE *out, const struct metrics_instance *in, int n, time_t now);
+
+/* metrics_last_store - the store size seen by the last metrics_write() */
+void metrics_last_store(uint64_t *records, uint64_t *bytes);
+
+/* The optional HTTP endpoint ([metrics] listen): one thread answering
+ * GET /metrics with this process's counters.  metrics_parse_listen()
+ * reads "PORT" (127.0.0.1), "IPv4:PORT" or "[IPv6]:PORT" (-1 if not one);
+ * metrics_http_start() does nothing for an empty listen, else binds and
+ * starts the thread (-1 with err filled); metrics_http_stop() ends it. */
+int metrics_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+int metrics_http_start(const char *listen_on, time_t started, char *err, size_t errlen);
+void metrics_http_stop(void);
 
 /* Names and bounds for output. */
 uint64_t metrics_lat_bound(int i);     /* upper bound in microseconds; 0 for +Inf */

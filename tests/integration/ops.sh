@@ -28,6 +28,13 @@ PG_CLIENTS=/etc/postgrey/whitelist_clients
 PG_RCPTS=/etc/postgrey/whitelist_recipients
 
 # --- whitelist files: the validation an admin needs from greyrep -n ---
+printf '[metrics]\nlisten = 99999\n' >"$ROOT/bad-listen.conf"
+"$GREYREP" -n -c "$ROOT/bad-listen.conf" >"$ROOT/bad-listen.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -qF 'bad-listen.conf:2: listen: not PORT, IPv4:PORT or [IPv6]:PORT (port 1..65535) (got "99999")' "$ROOT/bad-listen.out" \
+    && pass "greyrep -n refuses [metrics] listen = 99999 with FILE:LINE and the value" \
+    || { fail "greyrep -n [metrics] listen = 99999" "exit $rc"; indent "$ROOT/bad-listen.out"; }
+
 printf '# bad entries\n192.0.3\n300.1.2.3\n10.0.0.0/33\nmail..example.org\n/(/\nmx.example.org.\n' \
     >"$ROOT/bad_clients"
 GR_WL_CLIENTS=$ROOT/bad_clients gr_conf "$ROOT/bad.conf" || { fail "ops: config" "cannot write"; t_exit; }
@@ -51,7 +58,11 @@ unset GR_CONF
 printf '# test clients\n192.0.3\n/^mx[0-9]+\\.never\\.test$/\nrelay.example.org.\n' >"$ROOT/whitelist_clients"
 printf 'postmaster@\n' >"$ROOT/whitelist_recipients"
 printf '# no senders\n' >"$ROOT/whitelist_senders"
+MPORT=$(free_port 9154) || { fail "ops: metrics port" "no free port"; t_exit; }
+GR_EXTRA=$(printf '[metrics]\nlisten = 127.0.0.1:%s' "$MPORT")
+export GR_EXTRA
 gr_conf "$ROOT/greyrep.conf" || { fail "ops: config" "cannot write the test config"; t_exit; }
+unset GR_EXTRA
 if "$GREYREP" -n -c "$GR_CONF" >"$ROOT/check.out" 2>&1; then
     pass "greyrep -n accepts a partial IPv4 network, a /RE/ host and a trailing dot"
 else
@@ -203,6 +214,31 @@ if command -v promtool >/dev/null 2>&1; then
         && pass "promtool check metrics accepts the output" \
         || { fail "promtool check metrics" "see below"; indent "$ROOT/promtool.out"; }
 fi
+
+# --- the optional HTTP endpoint ([metrics] listen) ---
+# http REQUEST-TEXT: send it to the endpoint, print the whole answer
+http() {
+    exec 5<>"/dev/tcp/127.0.0.1/$MPORT" || return 1
+    printf '%b' "$1" >&5
+    timeout 5 cat <&5
+    exec 5<&-
+}
+http 'GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n' >"$ROOT/http.out" 2>&1
+if head -1 "$ROOT/http.out" | grep -q '^HTTP/1.0 200 OK' \
+   && grep -q '^Content-Type: text/plain; version=0.0.4' "$ROOT/http.out" \
+   && grep -qE "^greyrep_decisions_total\\{host=\"$h\",verdict=\"tempfail\",reason=\"greylisted\"\\} 1$" "$ROOT/http.out" \
+   && grep -qE "^greyrep_decision_latency_seconds_count\\{host=\"$h\"\\} 4$" "$ROOT/http.out"; then
+    pass "[metrics] listen: GET /metrics answers 200 with this daemon's live counters"
+else
+    fail "[metrics] listen: GET /metrics" "$(head -3 "$ROOT/http.out" | tr '\r\n' '  ')"
+fi
+http 'GET / HTTP/1.0\r\n\r\n' | head -1 | grep -q ' 404 ' \
+    && http 'POST /metrics HTTP/1.0\r\n\r\n' | head -1 | grep -q ' 405 ' \
+    && http "GET /metrics HTTP/1.0\r\n$(head -c 5000 /dev/zero | tr '\0' a)" | head -1 | grep -q ' 400 ' \
+    && pass "[metrics] listen: 404 for another path, 405 for POST, 400 for an endless header" \
+    || fail "[metrics] listen: refusals" "see the endpoint's answers"
+gr_answers "$GR_SOCKET" "$GR_PID" && pass "greyrep still answers milter connections after those requests" \
+    || fail "greyrep after the HTTP requests" "not answering"
 
 # --- report ---
 CTL report --since 1d --svg "$ROOT/report.svg" >"$ROOT/report.txt" 2>"$ROOT/report.err"

@@ -6,9 +6,10 @@
  *   the record encoding (round trip, version 1 records, a newer writer with
  *   more fields, refused lengths), hourly keys, metrics_write() over a real
  *   LMDB store (hour records add up across a restart within the hour), the
- *   on-expire hook, and prom_write(): every family has HELP and TYPE before
+ *   on-expire hook, and metrics_prometheus(): every family has HELP and TYPE before
  *   its samples, every sample line parses, histogram buckets are cumulative
- *   and end in +Inf equal to _count, label values are escaped.
+ *   and end in +Inf equal to _count, label values are escaped; the
+ *   [metrics] listen syntax.
  */
 #include "autoconf.h"
 
@@ -20,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include "ctl_ops.h"
 #include "metrics.h"
@@ -124,7 +127,7 @@ static void test_hour_keys(void **state)
     static const char *bad[] = {"m|", "m|host", "m|host|2026120418", "m|host|20261204T24",
                                 "m|host|20261304T10", "m||20261204T10", "s|host|20261204T10",
                                 "m|host|20261204T1x", "m|host|20261204T10x"};
-    char key[400], host[CTL_HOST_MAX];
+    char key[400], host[METRICS_HOST_MAX];
     time_t hour;
     (void)state;
 
@@ -146,7 +149,7 @@ static void test_write(void **state)
     struct store *st;
     unsigned char buf[METRICS_MAX_RECORD];
     struct metrics_snapshot m;
-    struct ctl_instance in[4];
+    struct metrics_instance in[4];
     size_t len;
     time_t t0 = 1796407200 + 60;
     (void)state;
@@ -228,7 +231,7 @@ static void family_of(const char *name, char *out, size_t len)
 /* test_prometheus - the exposition format, checked line by line */
 static void test_prometheus(void **state)
 {
-    struct ctl_instance in[2];
+    struct metrics_instance in[2];
     char *text = NULL, *line, *save = NULL, typed[64][96];
     size_t len = 0;
     int ntyped = 0, samples = 0;
@@ -248,7 +251,7 @@ static void test_prometheus(void **state)
     in[0].m.lat_count = 6;
     in[0].m.lat_sum_us = 2500000;
     in[0].m.dns[DNS_O_TIMEOUT] = 4;
-    prom_write(out, in, 2, 1000);
+    metrics_prometheus(out, in, 2, 1000);
     fclose(out);
 
     assert_non_null(strstr(text, "greyrep_decisions_total{host=\"mx1.example\",verdict=\"accept\","
@@ -305,6 +308,44 @@ static void test_prometheus(void **state)
     free(text);
 }
 
+/* test_parse_listen - [metrics] listen values */
+static void test_parse_listen(void **state)
+{
+    static const struct {
+        const char *in;
+        int ok, family, port;
+    } t[] = {
+        {"9154", 1, AF_INET, 9154},
+        {"127.0.0.1:9154", 1, AF_INET, 9154},
+        {"[::1]:9154", 1, AF_INET6, 9154},
+        {"0", 0, 0, 0},
+        {"65536", 0, 0, 0},
+        {"99999", 0, 0, 0},
+        {"localhost:9154", 0, 0, 0},
+        {"::1:9154", 0, 0, 0},
+        {"[::1]9154", 0, 0, 0},
+        {"127.0.0.1:", 0, 0, 0},
+        {"127.0.0.1:9154 ", 0, 0, 0},
+        {"", 0, 0, 0},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        int rc = metrics_parse_listen(t[i].in, &ss, &len);
+        if (rc != (t[i].ok ? 0 : -1))
+            fail_msg("\"%s\": %d", t[i].in, rc);
+        if (!t[i].ok)
+            continue;
+        assert_int_equal(ss.ss_family, t[i].family);
+        assert_int_equal(ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                                       : ((struct sockaddr_in6 *)&ss)->sin6_port),
+                         t[i].port);
+        if (strchr(t[i].in, ':') == NULL)   /* a port alone is loopback */
+            assert_int_equal(ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr), 0x7f000001);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_write),
         cmocka_unit_test(test_on_expired),
         cmocka_unit_test(test_prometheus),
+        cmocka_unit_test(test_parse_listen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
