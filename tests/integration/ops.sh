@@ -215,6 +215,24 @@ if command -v promtool >/dev/null 2>&1; then
         || { fail "promtool check metrics" "see below"; indent "$ROOT/promtool.out"; }
 fi
 
+# --- contrib/greyrep-metrics.service: its command, as systemd would run it ---
+unit=$GREYREP_SRC/contrib/greyrep-metrics.service
+if [ -f "$unit" ]; then
+    mkdir -p "$ROOT/textfile"
+    cmd=$(sed -n 's/^ExecStart=//p' "$unit" | sed 's/\$\$/$/g' \
+          | sed "s#/var/lib/prometheus/node-exporter#$ROOT/textfile#g; s#/usr/sbin/greyrepctl#$GREYREPCTL -c $GR_CONF#")
+    eval "$cmd" >"$ROOT/unit.out" 2>&1
+    rc=$?
+    if [ "$rc" = 0 ] && [ "$(ls -A "$ROOT/textfile")" = greyrep.prom ] \
+       && [ "$(stat -c %a "$ROOT/textfile/greyrep.prom")" = 644 ] \
+       && grep -qE "^greyrep_greylist_passes_total\\{host=\"$h\"\\} 1$" "$ROOT/textfile/greyrep.prom"; then
+        pass "contrib/greyrep-metrics.service's command writes greyrep.prom (mode 644, no temporary file left)"
+    else
+        fail "contrib/greyrep-metrics.service's command" "exit $rc: $(ls -A "$ROOT/textfile" | tr '\n' ' ')"
+        indent "$ROOT/unit.out"
+    fi
+fi
+
 # --- the optional HTTP endpoint ([metrics] listen) ---
 # http REQUEST-TEXT: send it to the endpoint, print the whole answer
 http() {
