@@ -54,7 +54,7 @@ static void usage(void)
             "  check --ip IP --from SENDER --rcpt RCPT [--helo NAME] [--host NAME] [--json]\n"
             "  stats [--json | --prometheus]\n"
             "  report [--since DURATION] [--svg FILE]\n"
-            "  import postgrey [--partial] FILE...\n"
+            "  import postgrey [--partial] [--dry-run] FILE...\n"
             "  dump\n"
             "  load FILE|-\n"
             "  expire\n"
@@ -102,6 +102,15 @@ static void parse_opts(int argc, char **argv, struct opts *o)
             usage();
         }
     }
+}
+
+/* has_arg - is word among argv[from..] */
+static int has_arg(int argc, char **argv, int from, const char *word)
+{
+    for (int i = from; i < argc; i++)
+        if (strcmp(argv[i], word) == 0)
+            return 1;
+    return 0;
 }
 
 /* --- whitelist ------------------------------------------------------- */
@@ -556,8 +565,7 @@ int main(int argc, char **argv)
             usage();
         sub = argv[optind++];
     } else if (strcmp(verb, "report") == 0 || strcmp(verb, "import") == 0
-               || (strcmp(verb, "stats") == 0 && optind < argc
-                   && strcmp(argv[optind], "--prometheus") == 0)) {
+               || (strcmp(verb, "stats") == 0 && has_arg(argc, argv, optind, "--prometheus"))) {
         own_args = 1;     /* ctl_ops.h verbs parse their own arguments */
     } else if (strcmp(verb, "check") != 0 && strcmp(verb, "stats") != 0
                && strcmp(verb, "dump") != 0 && strcmp(verb, "load") != 0

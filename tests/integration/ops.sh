@@ -70,6 +70,18 @@ else
 fi
 CTL() { "$GREYREPCTL" -c "$GR_CONF" "$@"; }
 
+# admin entries go through the same parser as the files
+CTL whitelist add ip 300.1.2.3 2>"$ROOT/add.err"
+rc=$?
+if [ "$rc" = 1 ] && grep -qF "invalid ip entry 300.1.2.3: IPv4 octet over 255" "$ROOT/add.err" \
+   && CTL whitelist add host '/^mx[0-9]+\.admin\.test$/' && CTL whitelist add host Relay.Admin.Test. \
+   && CTL whitelist list | grep -qP '^host\trelay\.admin\.test\t' \
+   && CTL whitelist del host '/^mx[0-9]+\.admin\.test$/' && CTL whitelist del host relay.admin.test; then
+    pass "whitelist add: 300.1.2.3 refused naming the value; /RE/ and a trailing-dot name accepted"
+else
+    fail "whitelist add through the file parser" "exit $rc: $(cat "$ROOT/add.err")"
+fi
+
 if ! gr_start "$GR_CONF" "$GR_SOCKET" "$ROOT/greyrep.log"; then
     fail "greyrep starts" "see $ROOT/greyrep.log"
     t_exit
