@@ -270,7 +270,13 @@ int wl_normalise(enum wl_type t, const char *value, char *out, size_t len,
             util_strlcpy(buf, v4, sizeof buf);
         }
         if (net_parse_cidr(buf, &c) < 0) {
-            *why = "not an IP address or CIDR network";
+            const char *slash = strrchr(buf, '/');
+            uint64_t prefix;
+            if (slash != NULL && strchr(buf, ':') != NULL
+                && util_parse_u64(slash + 1, 0, 1000, &prefix) == 0 && prefix > 128)
+                *why = "network prefix over /128";
+            else
+                *why = "not an IP address or CIDR network";
             return -1;
         }
         if (c.prefix == net_max_prefix(&c.addr))

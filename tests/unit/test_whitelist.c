@@ -421,7 +421,7 @@ static void test_client_lines(void **state)
         {"10.1/16", 0, WL_IP, "all four octets"},
         {"010.1.2.3", 0, WL_IP, "leading zero"},
         {"1.2.3.", 0, WL_IP, "empty IPv4 octet"},
-        {"2001:db8::/129", 0, WL_IP, "not an IP"},
+        {"2001:db8::/129", 0, WL_IP, "over /128"},
         {"2001:zz8::1", 0, WL_IP, "not an IP"},
         {"mail..example.org", 0, WL_HOST, "empty label"},
         {"mail.example.org..", 0, WL_HOST, "empty label"},
