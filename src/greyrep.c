@@ -376,9 +376,9 @@ int main(int argc, char **argv)
     the_store = store_open(&cfg->store, err, sizeof err);
     if (the_store == NULL)
         log_fatal("store: %s", err);
-    /* pending triplets that expire count as abandoned (LMDB only: Redis
-     * expires by itself).  One hook per store: reputation's hook, when it
-     * comes, takes this place and calls metrics_on_expired() itself. */
+    /* pending triplets that expire count as abandoned.  One hook per
+     * store: reputation's hook, when it comes, takes this place and calls
+     * metrics_on_expired() itself. */
     store_on_expire(the_store, "t|", metrics_on_expired, NULL);
     /* the checks start even when all are off, so a reload can turn them on */
     the_checks = chk_open(cfg, err, sizeof err);

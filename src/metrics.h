@@ -22,8 +22,8 @@
  *
  *   Abandonments (a pending triplet that expired without a retry) come from
  *   the store's on-expire hook: metrics_on_expired() is a store_expired_fn
- *   for the "t|" prefix (LMDB reports its sweeps; Redis expires records by
- *   itself and reports nothing, so the count stays 0 there).
+ *   for the "t|" prefix.  With Redis each expired triplet is reported once
+ *   for all the hosts sharing it, to the host whose sweep found it.
  *
  *   [metrics] listen, when set, also serves this process's counters over
  *   HTTP (metrics_http.c): a small, optional endpoint for a Prometheus

@@ -147,6 +147,7 @@ void policy_records(const struct cfg_greylist *grey, unsigned delay, struct stor
     switch (o.state) {
     case GREY_NEW:
     case GREY_EARLY:
+        tr->report_expiry = 1;      /* an abandoned triplet teaches reputation */
         v->action = V_TEMPFAIL;
         v->reason = o.state == GREY_NEW ? R_GREY_NEW : R_GREY_EARLY;
         v->remaining = o.remaining;

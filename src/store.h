@@ -57,6 +57,10 @@ struct store_rec {
     size_t len;               /* in: old length; out: new length */
     time_t expires;           /* in: old expiry; out: new expiry (0 = never) */
     enum { STORE_KEEP, STORE_WRITE, STORE_DELETE } action; /* out */
+    int report_expiry;        /* out, with STORE_WRITE: the store_on_expire()
+                               * hook wants this record when it expires (Redis
+                               * reports only such records; LMDB reports every
+                               * record under the hook's prefix) */
 };
 
 /*
@@ -111,10 +115,14 @@ int store_iterate(struct store *st, const char *prefix, time_t now,
  * Works in small transactions so that deciders never wait long behind it.
  * Records under the store_on_expire() prefix are reported to its function. */
 int store_expire(struct store *st, time_t now, size_t max, size_t *removed);
-/* store_on_expire - report every expired record whose key starts with prefix
- * (shorter than 32 bytes) to fn when store_expire() removes it; call once,
- * before the store is shared between threads.  LMDB reports what its sweep
- * removes; Redis expires records by itself and reports nothing. */
+/* store_on_expire - report expired records whose key starts with prefix
+ * (shorter than 32 bytes) to fn from store_expire(); call once, before the
+ * store is shared between threads.  LMDB reports every such record its
+ * sweep removes.  Redis removes records by itself, so it keeps an index of
+ * the records written with report_expiry (a sorted set and a copy of each
+ * value, under the key prefix + "\1x"/"\1xv"), and store_expire() pops
+ * what has expired from it: across every host sharing the Redis server,
+ * each record is reported once. */
 void store_on_expire(struct store *st, const char *prefix, store_expired_fn fn, void *arg);
 int store_stats(struct store *st, struct store_stats *out);
 /* store_maintain - periodic housekeeping (flush to disk, stale readers,
