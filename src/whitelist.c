@@ -215,6 +215,75 @@ static int wl_parse_ipv4(const char *s, char *out, size_t len, const char **why)
     return 0;
 }
 
+/* wl_regex_cost - NULL if the ERE stays cheap to compile, else why not.
+ * glibc's regcomp() grows exponentially with stacked repetitions: "a" and
+ * twenty '+' take a second, seventy exhaust a gigabyte, and so do three
+ * nested {0,100}.  So: no repetition of a repetition, groups nested at
+ * most WL_REGEX_DEPTH deep, {m,n} bounds at most WL_REGEX_BOUND, at most
+ * two {...} in one expression. */
+static const char *wl_regex_cost(const char *re)
+{
+    int depth = 0, braces = 0, after_rep = 0;
+
+    for (const char *p = re; *p; p++) {
+        if (*p == '\\') {
+            if (*++p == '\0')
+                return "trailing backslash";
+            after_rep = 0;
+        } else if (*p == '[') {
+            p++;
+            if (*p == '^')
+                p++;
+            if (*p == ']')
+                p++;
+            for (; *p && *p != ']'; p++)
+                if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+                    char close = p[1];
+                    for (p += 2; *p && !(*p == close && p[1] == ']'); p++)
+                        ;
+                    if (*p == '\0')
+                        return "unterminated [ expression";
+                    p++;
+                }
+            if (*p == '\0')
+                return "unterminated [ expression";
+            after_rep = 0;
+        } else if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+            if (after_rep)
+                return "a repetition of a repetition (like a++ or a*{2})";
+            if (*p == '{') {
+                unsigned long v;
+                char *end;
+                if (++braces > 2)
+                    return "more than two {m,n} repetitions";
+                for (const char *q = p + 1;; q = end + 1) {
+                    v = strtoul(q, &end, 10);
+                    if (end == q && *end != ',' && *end != '}')
+                        return "malformed {m,n}";
+                    if (v > WL_REGEX_BOUND)
+                        return "a {m,n} bound over 32";
+                    if (*end == '}')
+                        break;
+                    if (*end != ',')
+                        return "malformed {m,n}";
+                }
+                p = end;
+            }
+            after_rep = 1;
+        } else if (*p == '(') {
+            if (++depth > WL_REGEX_DEPTH)
+                return "groups nested more than 5 deep";
+            after_rep = 0;
+        } else if (*p == ')') {
+            depth--;
+            after_rep = 0;
+        } else {
+            after_rep = 0;
+        }
+    }
+    return NULL;
+}
+
 /* wl_check_regex - "/RE/": a POSIX ERE of bounded length that compiles */
 static int wl_check_regex(const char *s, const char **why)
 {
@@ -232,6 +301,8 @@ static int wl_check_regex(const char *s, const char **why)
     }
     memcpy(body, s + 1, n - 2);
     body[n - 2] = '\0';
+    if ((*why = wl_regex_cost(body)) != NULL)
+        return -1;
     if (regcomp(&re, body, REG_EXTENDED | REG_NOSUB | REG_ICASE) != 0) {
         *why = "not a valid POSIX extended regular expression";
         return -1;

@@ -8,7 +8,10 @@
  *             "/RE/": a POSIX extended regular expression (at most
  *             WL_REGEX_MAX characters between the slashes, matched without
  *             regard to case against the whole verified name unless
- *             anchored: write ^...$), compiled once when it is added
+ *             anchored: write ^...$), compiled once when it is added;
+ *             refused when it would be costly to compile (a repetition of
+ *             a repetition, groups nested over WL_REGEX_DEPTH, a {m,n}
+ *             bound over WL_REGEX_BOUND or more than two of them)
  *     sender  an envelope sender address, or "@domain"
  *     rcpt    a recipient address, "local@" (any domain) or "@domain"
  *   The static lists come from the files named in [whitelist]; the admin
@@ -41,6 +44,8 @@
 enum wl_type { WL_IP, WL_HOST, WL_SENDER, WL_RCPT };
 #define WL_VALUE_MAX 300
 #define WL_REGEX_MAX 200   /* characters between the slashes of a /RE/ host */
+#define WL_REGEX_DEPTH 5   /* groups nested at most this deep */
+#define WL_REGEX_BOUND 32  /* largest m or n in {m,n} */
 
 struct wl *wl_new(void);
 void wl_free(struct wl *wl);

@@ -426,9 +426,21 @@ static void test_client_lines(void **state)
         {"mail..example.org", 0, WL_HOST, "empty label"},
         {"mail.example.org..", 0, WL_HOST, "empty label"},
         {"host.300", 0, WL_HOST, "numeric last label"},
-        {"/[a-/", 0, WL_HOST, "regular expression"},
+        {"/[a-/", 0, WL_HOST, "unterminated [ expression"},
+        {"/a(b/", 0, WL_HOST, "not a valid POSIX"},
         {"//", 0, WL_HOST, "empty regular expression"},
         {"/^mail/i", 0, WL_HOST, "closing /"},
+        /* costly to compile: refused before regcomp() sees them */
+        {"/a+++++++++++++++++++++/", 0, WL_HOST, "repetition of a repetition"},
+        {"/a*{2}/", 0, WL_HOST, "repetition of a repetition"},
+        {"/((((((a))))))/", 0, WL_HOST, "nested more than 5"},
+        {"/(a{0,33})/", 0, WL_HOST, "over 32"},
+        {"/a{1}b{2}c{3}/", 0, WL_HOST, "more than two"},
+        {"/a{x}/", 0, WL_HOST, "malformed"},
+        {"/[a/", 0, WL_HOST, "unterminated"},
+        {"/^(mx|mail)[0-9]{1,3}\\.[[:alpha:]]+\\.example$/", 1, WL_HOST,
+         "/^(mx|mail)[0-9]{1,3}\\.[[:alpha:]]+\\.example$/"},
+        {"/^[]a+]+(x(y(z(w)+)*)?)$/", 1, WL_HOST, "/^[]a+]+(x(y(z(w)+)*)?)$/"},
     };
     char long_re[WL_REGEX_MAX + 8];
     (void)state;
