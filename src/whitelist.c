@@ -229,6 +229,8 @@ static const char *wl_regex_cost(const char *re)
         if (*p == '\\') {
             if (*++p == '\0')
                 return "trailing backslash";
+            if (*p >= '1' && *p <= '9')
+                return "a back-reference (not POSIX ERE; slow to match)";
             after_rep = 0;
         } else if (*p == '[') {
             p++;

@@ -437,6 +437,7 @@ static void test_client_lines(void **state)
         {"/(a{0,33})/", 0, WL_HOST, "over 32"},
         {"/a{1}b{2}c{3}/", 0, WL_HOST, "more than two"},
         {"/a{x}/", 0, WL_HOST, "malformed"},
+        {"/(a)\\1/", 0, WL_HOST, "back-reference"},
         {"/[a/", 0, WL_HOST, "unterminated"},
         {"/^(mx|mail)[0-9]{1,3}\\.[[:alpha:]]+\\.example$/", 1, WL_HOST,
          "/^(mx|mail)[0-9]{1,3}\\.[[:alpha:]]+\\.example$/"},
