@@ -11,7 +11,8 @@
  *             anchored: write ^...$), compiled once when it is added;
  *             refused when it would be costly to compile (a repetition of
  *             a repetition, groups nested over WL_REGEX_DEPTH, a {m,n}
- *             bound over WL_REGEX_BOUND or more than two of them)
+ *             bound over WL_REGEX_BOUND, more than two of them, or a
+ *             back-reference)
  *     sender  an envelope sender address, or "@domain"
  *     rcpt    a recipient address, "local@" (any domain) or "@domain"
  *   The static lists come from the files named in [whitelist]; the admin
