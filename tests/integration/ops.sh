@@ -321,4 +321,20 @@ CTL stats --prometheus | grep -qE "^greyrep_stale\\{host=\"$h\"\\} 1$" \
     && pass "stats --prometheus: greyrep_stale 1 for the stopped daemon" \
     || fail "stats --prometheus stale" "$(CTL stats --prometheus | grep '^greyrep_stale')"
 
+# --- dump and load carry the counters (s| version 2, hourly m|) ---
+CTL dump >"$ROOT/all.dump"
+sed "s#^path = .*#path = $ROOT/db2#" "$GR_CONF" >"$ROOT/copy.conf"
+mkdir -p "$ROOT/db2"
+if "$GREYREPCTL" -c "$ROOT/copy.conf" load "$ROOT/all.dump" 2>"$ROOT/load.err" \
+   && grep -q '"key":"m|' "$ROOT/all.dump" \
+   && diff <(CTL report --since 1d | sed 1d) \
+           <("$GREYREPCTL" -c "$ROOT/copy.conf" report --since 1d | sed 1d) >"$ROOT/report.diff" \
+   && diff <(CTL stats | grep '^host' | grep -v age_seconds) \
+           <("$GREYREPCTL" -c "$ROOT/copy.conf" stats | grep '^host' | grep -v age_seconds) >/dev/null; then
+    pass "dump | load into a new store keeps the counters: the same stats and report"
+else
+    fail "dump | load of the counters" "$(cat "$ROOT/load.err")"
+    indent "$ROOT/report.diff"
+fi
+
 t_exit
