@@ -17,7 +17,8 @@
  *               /RE/           not mapped: greyrep has no regex recipients
  *
  * All or nothing by default: if one line cannot be mapped, every such line
- * is reported as FILE:LINE: text: why and nothing is written.  --partial
+ * is reported as FILE:LINE: text: why and nothing is written; the entries
+ * are written in one store_put_many(), so a store failure writes none.  --partial
  * writes what maps and reports the rest; --dry-run prints the entries.
  */
 #include "autoconf.h"
@@ -229,17 +230,16 @@ struct mapped {
     char where[128];
 };
 
-/* write_entry - one admin entry, as greyrepctl whitelist add writes it */
-static int write_entry(struct store *st, const struct mapped *m, time_t now)
+/* entry_record - the key and value greyrepctl whitelist add would write */
+static size_t entry_record(const struct mapped *m, time_t now, char *key, size_t klen,
+                           unsigned char *val)
 {
     struct rec_wl w;
-    unsigned char buf[REC_MAX];
-    char key[STORE_MAX_KEY];
 
     w.added = (uint64_t)now;
     snprintf(w.comment, sizeof w.comment, "postgrey %s", m->where);
-    snprintf(key, sizeof key, "w|%s|%s", wl_type_name(m->e.type), m->e.value);
-    return store_put(st, key, buf, rec_wl_encode(&w, buf), 0);
+    snprintf(key, klen, "w|%s|%s", wl_type_name(m->e.type), m->e.value);
+    return rec_wl_encode(&w, val);
 }
 
 int ctl_import(const struct cfg *cfg, struct store *st, int argc, char **argv)
@@ -336,18 +336,35 @@ int ctl_import(const struct cfg *cfg, struct store *st, int argc, char **argv)
         free(all);
         return 1;
     }
-    for (size_t i = 0; i < nall; i++) {
-        if (dry_run) {
+    if (dry_run) {
+        for (size_t i = 0; i < nall; i++)
             printf("%s\t%s\t%s\n", wl_type_name(all[i].e.type), all[i].e.value, all[i].where);
-            continue;
+    } else if (nall > 0) {
+        /* one atomic step: every entry is written, or none */
+        struct store_item *items = calloc(nall, sizeof *items);
+        char (*keys)[STORE_MAX_KEY] = calloc(nall, sizeof *keys);
+        unsigned char (*vals)[REC_MAX] = calloc(nall, sizeof *vals);
+        int rc;
+        if (items == NULL || keys == NULL || vals == NULL) {
+            fprintf(stderr, "greyrepctl: out of memory\n");
+            exit(1);
         }
-        if (write_entry(st, &all[i], now) != STORE_OK) {
-            fprintf(stderr, "greyrepctl: import: store failure after %zu of %zu entries\n",
-                    written, nall);
+        for (size_t i = 0; i < nall; i++) {
+            items[i].vlen = entry_record(&all[i], now, keys[i], sizeof keys[i], vals[i]);
+            items[i].key = keys[i];
+            items[i].val = vals[i];
+            items[i].expires = 0;
+        }
+        rc = store_put_many(st, items, nall);
+        free(items);
+        free(keys);
+        free(vals);
+        if (rc != STORE_OK) {
+            fprintf(stderr, "greyrepctl: import: store failure; nothing written\n");
             free(all);
             return 1;
         }
-        written++;
+        written = nall;
     }
     if (written > 0 && decide_admin_bump(st) != STORE_OK) {
         fprintf(stderr, "greyrepctl: import: store failure telling greyrep\n");
