@@ -218,6 +218,7 @@ int metrics_parse_hour_key(const char *key, size_t klen, char *host, size_t hlen
  * and what an earlier process of this host had stored for it. */
 static time_t cur_hour = -1;
 static struct metrics_snapshot hour_base, hour_earlier, last_written;
+static int write_failing;
 
 void metrics_write(struct store *st, time_t now, time_t started)
 {
@@ -227,6 +228,7 @@ void metrics_write(struct store *st, time_t now, time_t started)
     char host[256], key[400];
     time_t hour = now - now % 3600;
     size_t len;
+    int ok;
 
     util_hostname(host, sizeof host);
     metrics_snapshot(&snap);
@@ -239,8 +241,7 @@ void metrics_write(struct store *st, time_t now, time_t started)
     snap.since = (uint64_t)started;
     snap.updated = (uint64_t)now;
     snprintf(key, sizeof key, "s|%s", host);
-    if (store_put(st, key, buf, metrics_encode(&snap, buf, sizeof buf), 0) != STORE_OK)
-        log_warn("metrics: cannot write %s", key);
+    ok = store_put(st, key, buf, metrics_encode(&snap, buf, sizeof buf), 0) == STORE_OK;
 
     metrics_hour_key(host, now, key, sizeof key);
     if (hour != cur_hour) {
@@ -265,9 +266,16 @@ void metrics_write(struct store *st, time_t now, time_t started)
     delta.store_bytes = snap.store_bytes;
     delta.since = (uint64_t)hour;
     delta.updated = (uint64_t)now;
-    if (store_put(st, key, buf, metrics_encode(&delta, buf, sizeof buf), hour + METRICS_HOUR_TTL)
-        != STORE_OK)
-        log_warn("metrics: cannot write %s", key);
+    ok &= store_put(st, key, buf, metrics_encode(&delta, buf, sizeof buf),
+                    hour + METRICS_HOUR_TTL) == STORE_OK;
+    /* one line when writing starts failing and one when it works again,
+     * not one every 10 seconds (greyrepctl stats shows it as stale) */
+    if (!ok && !write_failing)
+        log_warn("metrics: cannot write the counters to the store; greyrepctl stats will "
+                 "show this host as stale");
+    else if (ok && write_failing)
+        log_info("metrics: counters written again");
+    write_failing = !ok;
 }
 
 void metrics_last_store(uint64_t *records, uint64_t *bytes)
