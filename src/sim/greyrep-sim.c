@@ -8,9 +8,8 @@
  *   Builds a month of synthetic mail from a traffic mix (sim_run.c) and
  *   replays it through greyrep's own decision code once per mode, each
  *   mode a greyrep configuration with its own LMDB store in a temporary
- *   directory.  Modes run in forked children (decide.c keeps
- *   process-wide state), --jobs at a time, and hand their figures back
- *   through a pipe.  See greyrep-sim(8).
+ *   directory.  Modes run in forked children, --jobs at a time (one per
+ *   core), and hand their figures back through a pipe.  See greyrep-sim(8).
  * DIAGNOSTICS
  *   Exit 0 on success, 1 on a failed run or bad input (one line on stderr
  *   naming what was wrong), 2 on a usage error.

@@ -7,8 +7,7 @@
 #                  tests/unit/test_sim_run (a short seeded run and the
 #                  goals), tests/unit/test_sim_decide (sim vs. daemon path)
 #
-# The simulator links src/libgreyrep.a but not checks.o: sim_decide.c
-# supplies the DNS facts (see the comment at its top).
+# sim_decide.c is the only file that calls greyrep's decision code.
 
 bin_PROGRAMS = src/greyrep-sim
 GR_SIM_SOURCES = src/sim/sim.h src/sim/sim_rng.c src/sim/sim_models.c \

@@ -1,12 +1,10 @@
 /*
  * sim_decide.c - the simulator's adapter to decide_rcpt(); see sim_decide.h
  *
- * Today's decide_rcpt() reads the DNS facts through chk_facts(in->checks),
- * a function of checks.c, which only runs live lookups.  Until decide takes
- * a struct msg_facts directly (the "Seam" work on main), this file defines
- * struct chk_conn and chk_facts() itself: the simulator is linked without
- * checks.o (nothing else it uses needs that object), so decide.c, policy.c
- * and greylist.c run unchanged and read the facts the model supplied.
+ * decide_rcpt() takes the facts of a message as a struct msg_facts, which
+ * the milter gets from checks.c after its bounded DNS wait; here the same
+ * structure is filled from the sender model's DNS answers, so decide.c,
+ * policy.c and greylist.c run exactly as in the daemon.
  */
 #include "autoconf.h"
 
@@ -25,21 +23,10 @@
 #include "store.h"
 #include "util.h"
 
-/* The facts of one message, where decide.c expects the checks. */
-struct chk_conn {
-    struct msg_facts facts;
-};
-
-/* chk_facts - decide.c's view of the checks: the facts we filled in */
-const struct msg_facts *chk_facts(struct chk_conn *cc);
-const struct msg_facts *chk_facts(struct chk_conn *cc)
-{
-    return cc == NULL ? NULL : &cc->facts;
-}
-
 struct sim_decider {
     struct cfg *cfg;
     struct store *st;
+    struct decider *decider;
 };
 
 struct sim_decider *sim_decider_open(struct cfg *cfg, const char *dir, char *err,
@@ -59,7 +46,12 @@ struct sim_decider *sim_decider_open(struct cfg *cfg, const char *dir, char *err
         free(d);
         return NULL;
     }
-    decide_reset();
+    if ((d->decider = decider_new(d->st)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        store_close(d->st);
+        free(d);
+        return NULL;
+    }
     return d;
 }
 
@@ -67,6 +59,7 @@ void sim_decider_close(struct sim_decider *d)
 {
     if (d == NULL)
         return;
+    decider_free(d->decider);
     store_close(d->st);
     free(d);
 }
@@ -141,26 +134,23 @@ void sim_facts(const struct cfg *cfg, const struct sim_attempt *a, struct msg_fa
 void sim_decide(struct sim_decider *d, const struct sim_attempt *a, time_t now,
                 struct verdict *v)
 {
-    struct chk_conn cc;
+    struct msg_facts facts;
     struct decide_input in;
-    struct net_addr client;
     struct env_addr sender, rcpt;
     char arg[600];
 
-    sim_facts(d->cfg, a, &cc.facts);
-    client = cc.facts.client;
+    sim_facts(d->cfg, a, &facts);
     snprintf(arg, sizeof arg, "<%s>", a->sender);
     env_parse(arg, &sender);
     snprintf(arg, sizeof arg, "<%s>", a->rcpt);
     env_parse(arg, &rcpt);
     memset(&in, 0, sizeof in);
-    in.client = &client;
+    in.facts = &facts;
     /* what Postfix passes as a verified client name */
     in.verified_host = a->dns->ptr == PTR_MATCH ? a->dns->ptr_name : NULL;
-    in.checks = &cc;
     in.sender = &sender;
     in.rcpt = &rcpt;
-    decide_rcpt(d->cfg, d->st, &in, now, 0, v, NULL, 0);
+    decide_rcpt(d->decider, d->cfg, &in, now, 0, v, NULL, 0);
 }
 
 void sim_sweep(struct sim_decider *d, time_t now)

@@ -19,8 +19,9 @@
  *   sim_decider_open() returns NULL with err filled; sim_decide() returns
  *   the verdict (a store failure gives greyrep's own on_error verdict).
  * THREADS
- *   One decider per process: decide.c keeps process-wide state (the admin
- *   whitelist mirror), so modes run in separate processes.
+ *   Single-threaded.  Each decider has its own store and greyrep decider
+ *   (admin mirror, counters); greyrep-sim still runs modes in separate
+ *   processes, to use both cores.
  */
 #ifndef GREYREP_SIM_DECIDE_H
 #define GREYREP_SIM_DECIDE_H
