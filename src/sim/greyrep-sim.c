@@ -4,6 +4,7 @@
  * SYNOPSIS
  *   greyrep-sim [--seed N] [--mix FILE] [--messages N] [--days N]
  *               [--config FILE] [--jobs N] [--json] [--svg FILE] [-V]
+ *   greyrep-sim --config FILE --replay FILE
  * DESCRIPTION
  *   Builds a month of synthetic mail from a traffic mix (sim_run.c) and
  *   replays it through greyrep's own decision code once per mode, each
@@ -17,6 +18,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,9 @@
 
 #include "config.h"
 #include "log.h"
+#include "netaddr.h"
+#include "policy.h"
+#include "sim/sim_decide.h"
 #include "sim/sim.h"
 #include "sim/sim_report.h"
 #include "sim/sim_run.h"
@@ -41,7 +46,8 @@
 static void usage(void)
 {
     fputs("usage: greyrep-sim [--seed N] [--mix FILE] [--messages N] [--days N]\n"
-          "                   [--config FILE] [--jobs N] [--json] [--svg FILE] [-V]\n",
+          "                   [--config FILE] [--jobs N] [--json] [--svg FILE] [-V]\n"
+          "       greyrep-sim --config FILE --replay FILE\n",
           stderr);
     exit(2);
 }
@@ -55,6 +61,68 @@ static void rm_store(const char *dir)
     snprintf(p, sizeof p, "%s/lock.mdb", dir);
     unlink(p);
     rmdir(dir);
+}
+
+/* replay - --replay: decide each line of file (OFFSET IP HELO SENDER RCPT)
+ * at virtual time epoch + OFFSET through cfg, with no DNS check, and print
+ * "OFFSET VERDICT REASON" a line; tests compare it with a running greyrep */
+static int replay(const char *file, struct cfg *cfg)
+{
+    FILE *fp = fopen(file, "r");
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096], err[512], buf[1200];
+    struct sim_decider *d;
+    unsigned line = 0;
+    int rc = 0;
+
+    if (fp == NULL) {
+        fprintf(stderr, "greyrep-sim: %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    snprintf(dir, sizeof dir, "%s/greyrep-sim.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(dir) == NULL || (d = sim_decider_open(cfg, dir, err, sizeof err)) == NULL) {
+        fprintf(stderr, "greyrep-sim: store in %s: %s\n", dir, strerror(errno));
+        fclose(fp);
+        return 1;
+    }
+    while (fgets(buf, sizeof buf, fp) != NULL) {
+        char *w[5], *save = NULL;
+        int n = 0;
+        uint64_t off;
+        struct net_addr ip;
+        struct sim_attempt a;
+        struct verdict v;
+
+        line++;
+        if (buf[0] == '#')
+            continue;
+        for (char *t = strtok_r(buf, " \t\r\n", &save); t && n < 5;
+             t = strtok_r(NULL, " \t\r\n", &save))
+            w[n++] = t;
+        if (n == 0)
+            continue;
+        if (n != 5 || util_parse_u64(w[0], 0, 365 * 86400, &off) < 0
+            || net_parse(w[1], &ip) < 0 || ip.family != AF_INET) {
+            fprintf(stderr, "greyrep-sim: %s:%u: want OFFSET IPV4 HELO SENDER RCPT\n", file,
+                    line);
+            rc = 1;
+            break;
+        }
+        a.client = (uint32_t)ip.a[0] << 24 | (uint32_t)ip.a[1] << 16 | (uint32_t)ip.a[2] << 8
+                   | ip.a[3];
+        a.helo = w[2];
+        a.sender = strcmp(w[3], "<>") == 0 ? "" : w[3];
+        a.rcpt = w[4];
+        a.dns = NULL;
+        sim_decide(d, &a, SIM_EPOCH + (time_t)off, &v);
+        printf("%llu %s %s\n", (unsigned long long)off,
+               v.action == V_ACCEPT ? "accept" : v.action == V_REJECT ? "reject" : "tempfail",
+               policy_reason_name(v.reason));
+    }
+    fclose(fp);
+    sim_decider_close(d);
+    rm_store(dir);
+    return rc;
 }
 
 /* run_child - one mode in a child process; figures to fd */
@@ -173,7 +241,7 @@ static int run_modes(const struct sim_traffic *t, struct sim_mode_def *m, int n,
 
 int main(int argc, char **argv)
 {
-    const char *mix_file = SIM_DEFAULT_MIX, *svg = NULL, *config = NULL;
+    const char *mix_file = SIM_DEFAULT_MIX, *svg = NULL, *config = NULL, *replay_file = NULL;
     uint64_t seed = 1, messages = 0, days = 30, jobs = 2;
     int json = 0, nmodes;
     struct sim_mix mix;
@@ -214,6 +282,8 @@ int main(int argc, char **argv)
             svg = v;
         } else if (strcmp(a, "--config") == 0) {
             config = v;
+        } else if (strcmp(a, "--replay") == 0) {
+            replay_file = v;
         } else {
             usage();
         }
@@ -223,6 +293,18 @@ int main(int argc, char **argv)
         return 2;
     }
     log_open("greyrep-sim", 1, 0);
+    if (replay_file != NULL) {
+        struct cfg *cfg;
+        if (config == NULL)
+            usage();
+        if ((cfg = cfg_load(config, NULL, NULL)) == NULL) {
+            fprintf(stderr, "greyrep-sim: %s: invalid configuration\n", config);
+            return 1;
+        }
+        int rc = replay(replay_file, cfg);
+        cfg_free(cfg);
+        return rc;
+    }
     if (sim_mix_load(mix_file, &mix, err, sizeof err) < 0) {
         fprintf(stderr, "greyrep-sim: %s\n", err);
         return 1;

@@ -102,6 +102,8 @@ void sim_facts(const struct cfg *cfg, const struct sim_attempt *a, struct msg_fa
     f->client.family = AF_INET;
     for (int i = 0; i < 4; i++)
         f->client.a[i] = (unsigned char)(a->client >> (24 - 8 * i));
+    if (a->dns == NULL)
+        return;
     if (cfg->iprev_enabled) {
         f->iprev = sim_iprev(a, f->iprev_host, sizeof f->iprev_host);
         f->iprev_done = 1;
@@ -147,7 +149,7 @@ void sim_decide(struct sim_decider *d, const struct sim_attempt *a, time_t now,
     memset(&in, 0, sizeof in);
     in.facts = &facts;
     /* what Postfix passes as a verified client name */
-    in.verified_host = a->dns->ptr == PTR_MATCH ? a->dns->ptr_name : NULL;
+    in.verified_host = a->dns && a->dns->ptr == PTR_MATCH ? a->dns->ptr_name : NULL;
     in.sender = &sender;
     in.rcpt = &rcpt;
     decide_rcpt(d->decider, d->cfg, &in, now, 0, v, NULL, 0);

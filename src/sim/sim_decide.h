@@ -42,7 +42,8 @@ struct sim_attempt {
     const char *helo;
     const char *sender;       /* MAIL FROM without <>; "" for <> */
     const char *rcpt;
-    const struct sim_dns *dns; /* what DNS answers about client and sender */
+    const struct sim_dns *dns; /* what DNS answers about client and sender;
+                                * NULL: no check ran (as with every check off) */
 };
 
 /* sim_decider_open - the store of cfg, opened in dir (LMDB) */
