@@ -4,8 +4,8 @@
  * The chart is written by hand (no plotting library): one panel per mode,
  * the x axis the added delay on a log scale from one minute to five days
  * (with "0" for mail delivered at once), the y axis the share of each
- * class's messages delivered by then.  Wanted mail is drawn solid,
- * unwanted mail dashed.
+ * class's messages delivered by then.  Wanted and unwanted mail are drawn
+ * in separate panels, side by side for each mode.
  */
 #include "autoconf.h"
 
@@ -281,17 +281,69 @@ static double panel_x(double delay, double w)
     return 0.1 * w + 0.9 * w * (log(v) - lo) / (hi - lo);
 }
 
+/* svg_panel - one panel: the classes of one kind (wanted or not) in one mode */
+static void svg_panel(FILE *fp, const struct sim_mix *mix, const struct sim_mode_result *r,
+                      int legit, double ox, double oy, double pw, double ph)
+{
+    static const struct { double s; const char *t; } ticks[] = {
+        {0, "0"}, {60, "1m"}, {300, "5m"}, {1800, "30m"}, {3600, "1h"},
+        {14400, "4h"}, {86400, "1d"}, {432000, "5d"}};
+
+    fprintf(fp, "<g transform=\"translate(%.0f,%.0f)\">\n", ox, oy);
+    fprintf(fp, "<text x=\"0\" y=\"-8\" font-size=\"14\"><tspan font-weight=\"bold\">");
+    xml_text(fp, r->name);
+    fprintf(fp, "</tspan> (delay %us): %s</text>\n", r->delay,
+            legit ? "wanted, higher is better" : "unwanted, lower is better");
+    fprintf(fp, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" "
+                "stroke=\"#999\"/>\n", pw, ph);
+    for (int y = 0; y <= 100; y += 25) {
+        double yy = ph - ph * y / 100.0;
+        fprintf(fp, "<line x1=\"0\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                    "<text x=\"-6\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%d%%</text>\n",
+                pw, yy, yy, yy + 4, y);
+    }
+    for (size_t t = 0; t < sizeof ticks / sizeof ticks[0]; t++) {
+        double xx = ticks[t].s == 0 ? 0.05 * pw : panel_x(ticks[t].s, pw);
+        fprintf(fp, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%.0f\" stroke=\"#ddd\"/>"
+                    "<text x=\"%.1f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">%s</text>\n",
+                xx, xx, ph, xx, ph + 14, ticks[t].t);
+    }
+    fprintf(fp, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%.0f\" stroke=\"#999\"/>\n",
+            0.1 * pw, 0.1 * pw, ph);
+    unsigned rank = 0;
+    for (unsigned c = 0; c < mix->n; c++) {
+        const struct sim_class_result *k = &r->cls[c];
+        if (sim_models[mix->c[c].model].legit != legit)
+            continue;
+        /* colours by rank within the panel, so each panel gets the most
+         * distinct ones; every other line dashed */
+        unsigned q = rank++;
+        if (k->sent == 0)
+            continue;
+        fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+                    "stroke-linejoin=\"round\"%s points=\"",
+                palette[q % NPALETTE], q % 2 ? " stroke-dasharray=\"7,3\"" : "");
+        for (unsigned b = 0; b < SIM_CDF_BINS; b++) {
+            double share = (double)k->cdf[b] / (double)k->sent;
+            double x0 = b == 0 ? 0 : panel_x(sim_cdf_edge(b), pw);
+            double x1 = b == 0 ? 0.1 * pw : x0;
+            fprintf(fp, "%.1f,%.1f %.1f,%.1f ", x0, ph - ph * share, x1, ph - ph * share);
+        }
+        fprintf(fp, "\"/>\n");
+    }
+    fprintf(fp, "</g>\n");
+}
+
 int sim_report_svg(const char *file, const struct sim_run_info *info,
                    const struct sim_mix *mix, const struct sim_mode_result *modes,
                    int nmodes)
 {
-    const double pw = 440, ph = 250, ml = 60, mt = 70, gapx = 60, gapy = 80;
-    const int cols = nmodes > 1 ? 2 : 1, rows = (nmodes + cols - 1) / cols;
-    const double legend_h = 24.0 * ((mix->n + 2) / 3) + 20;
-    const double W = ml + cols * (pw + gapx), H = mt + rows * (ph + gapy) + legend_h;
-    static const struct { double s; const char *t; } ticks[] = {
-        {0, "0"}, {60, "1m"}, {300, "5m"}, {1800, "30m"}, {3600, "1h"},
-        {14400, "4h"}, {86400, "1d"}, {432000, "5d"}};
+    const double pw = 440, ph = 190, ml = 60, mt = 96, gapx = 70, gapy = 62;
+    unsigned nl[2] = {0, 0};
+    for (unsigned c = 0; c < mix->n; c++)
+        nl[sim_models[mix->c[c].model].legit != 0]++;
+    const unsigned lrows = ((nl[0] > nl[1] ? nl[0] : nl[1]) + 1) / 2;
+    const double W = ml + 2 * pw + gapx + 20, H = mt + nmodes * (ph + gapy) + 22.0 * lrows + 10;
     FILE *fp = fopen(file, "w");
 
     if (fp == NULL)
@@ -304,58 +356,27 @@ int sim_report_svg(const char *file, const struct sim_run_info *info,
     fprintf(fp, "<text x=\"%.0f\" y=\"28\" font-size=\"18\" font-weight=\"bold\">"
                 "Share of each class delivered, against the delay greylisting added</text>\n",
             ml);
-    fprintf(fp, "<text x=\"%.0f\" y=\"48\" font-size=\"12\" fill=\"#444\">greyrep-sim seed %llu, "
-                "%zu messages over %u days; solid: wanted mail, dashed: unwanted. "
-                "Lower right is better for dashed lines, upper left for solid ones.</text>\n",
+    fprintf(fp, "<text x=\"%.0f\" y=\"50\" font-size=\"12\" fill=\"#444\">greyrep-sim: "
+                "seed %llu, %zu messages over %u days.  A line that ends below 100%% is mail "
+                "that was never delivered;</text>\n",
             ml, (unsigned long long)info->seed, info->messages, info->days);
+    fprintf(fp, "<text x=\"%.0f\" y=\"66\" font-size=\"12\" fill=\"#444\">left of the "
+                "grey line: delivered at once.  Delay on a log scale.</text>\n", ml);
     for (int i = 0; i < nmodes; i++) {
-        const struct sim_mode_result *r = &modes[i];
-        double ox = ml + (i % cols) * (pw + gapx), oy = mt + (i / cols) * (ph + gapy);
-        fprintf(fp, "<g transform=\"translate(%.0f,%.0f)\">\n", ox, oy);
-        fprintf(fp, "<text x=\"0\" y=\"-10\" font-size=\"14\" font-weight=\"bold\">");
-        xml_text(fp, r->name);
-        fprintf(fp, " (delay %us)</text>\n", r->delay);
-        fprintf(fp, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" "
-                    "stroke=\"#999\"/>\n", pw, ph);
-        for (int y = 0; y <= 100; y += 25) {
-            double yy = ph - ph * y / 100.0;
-            fprintf(fp, "<line x1=\"0\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-                        "<text x=\"-6\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%d%%</text>\n",
-                    pw, yy, yy, yy + 4, y);
-        }
-        for (size_t t = 0; t < sizeof ticks / sizeof ticks[0]; t++) {
-            double xx = panel_x(ticks[t].s, pw) + (ticks[t].s == 0 ? 0.05 * pw : 0);
-            fprintf(fp, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%.0f\" stroke=\"#ddd\"/>"
-                        "<text x=\"%.1f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\">%s</text>\n",
-                    xx, xx, ph, xx, ph + 15, ticks[t].t);
-        }
-        fprintf(fp, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"middle\" "
-                    "fill=\"#444\">added delay (log scale)</text>\n", pw / 2, ph + 32);
-        for (unsigned c = 0; c < mix->n; c++) {
-            const struct sim_class_result *k = &r->cls[c];
-            if (k->sent == 0)
-                continue;
-            fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"",
-                    palette[c % NPALETTE],
-                    sim_models[mix->c[c].model].legit ? "" : " stroke-dasharray=\"6,4\"");
-            for (unsigned b = 0; b < SIM_CDF_BINS; b++) {
-                double share = (double)k->cdf[b] / (double)k->sent;
-                double x0 = b == 0 ? 0 : panel_x(sim_cdf_edge(b), pw);
-                double x1 = b == 0 ? 0.1 * pw : x0;
-                fprintf(fp, "%.1f,%.1f %.1f,%.1f ", x0, ph - ph * share, x1, ph - ph * share);
-            }
-            fprintf(fp, "\"/>\n");
-        }
-        fprintf(fp, "</g>\n");
+        double oy = mt + i * (ph + gapy);
+        svg_panel(fp, mix, &modes[i], 1, ml, oy, pw, ph);
+        svg_panel(fp, mix, &modes[i], 0, ml + pw + gapx, oy, pw, ph);
     }
-    double ly = mt + rows * (ph + gapy);
+    double ly = mt + nmodes * (ph + gapy) - 16;
+    unsigned seen[2] = {0, 0};
     for (unsigned c = 0; c < mix->n; c++) {
-        double lx = ml + (c % 3) * 300, yy = ly + 24.0 * (c / 3);
+        int legit = sim_models[mix->c[c].model].legit != 0;
+        unsigned k = seen[legit]++;
+        double lx = ml + (legit ? 0 : pw + gapx) + (k % 2) * (pw / 2), yy = ly + 22.0 * (k / 2);
         fprintf(fp, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" "
                     "stroke-width=\"3\"%s/><text x=\"%.0f\" y=\"%.0f\" font-size=\"13\">",
-                lx, lx + 30, yy, yy, palette[c % NPALETTE],
-                sim_models[mix->c[c].model].legit ? "" : " stroke-dasharray=\"6,4\"", lx + 38,
-                yy + 4);
+                lx, lx + 30, yy, yy, palette[k % NPALETTE],
+                k % 2 ? " stroke-dasharray=\"7,3\"" : "", lx + 38, yy + 4);
         xml_text(fp, mix->c[c].label);
         fprintf(fp, "</text>\n");
     }
