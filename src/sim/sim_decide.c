@@ -39,8 +39,11 @@ struct sim_decider *sim_decider_open(struct cfg *cfg, const char *dir, char *err
     }
     cfg->store.backend = BACKEND_LMDB;
     util_strlcpy(cfg->store.path, dir, sizeof cfg->store.path);
-    /* virtual time: flushing to disk would only measure the disk */
+    /* virtual time: flushing to disk would only measure the disk; a map
+     * big enough for a month of any mix (sparse: only what is used counts) */
     cfg->store.sync_interval = 3600;
+    if (cfg->store.map_size < (1ULL << 30))
+        cfg->store.map_size = 1ULL << 30;
     d->cfg = cfg;
     if ((d->st = store_open(&cfg->store, err, errlen)) == NULL) {
         free(d);
