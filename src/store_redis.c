@@ -923,6 +923,16 @@ struct store *store_redis_open(const struct cfg_store *cfg, char *errbuf,
                                size_t errlen)
 {
     struct store_redis *rs;
+    struct redis_pool_opts o = {
+        .addr = cfg->redis[0] ? cfg->redis : "127.0.0.1:6379",
+        .user = cfg->redis_user,
+        .password = cfg->redis_password,
+        .db = cfg->redis_db,
+        .timeout_ms = cfg->redis_timeout_ms ? cfg->redis_timeout_ms : 500,
+        .sentinels = cfg->redis_sentinels,
+        .master_name = cfg->redis_master_name,
+        .sentinel_password = cfg->redis_sentinel_password,
+    };
 
     if ((rs = calloc(1, sizeof *rs)) == NULL) {
         snprintf(errbuf, errlen, "out of memory");
@@ -931,10 +941,7 @@ struct store *store_redis_open(const struct cfg_store *cfg, char *errbuf,
     rs->base.ops = &redis_ops;
     snprintf(rs->prefix, sizeof rs->prefix, "%s", cfg->redis_prefix);
     rs->prefix_len = strlen(rs->prefix);
-    rs->pool = redis_pool_new(cfg->redis[0] ? cfg->redis : "127.0.0.1:6379",
-                              cfg->redis_password, cfg->redis_db,
-                              cfg->redis_timeout_ms ? cfg->redis_timeout_ms : 500,
-                              script_text, SCRIPT_COUNT, errbuf, errlen);
+    rs->pool = redis_pool_new(&o, script_text, SCRIPT_COUNT, errbuf, errlen);
     if (rs->pool == NULL) {
         free(rs);
         return NULL;
