@@ -21,6 +21,7 @@ src_greyrep_sim_LDADD = $(GR_LIBS) -lm
 
 dist_pkgdata_DATA = etc/greyrep-sim.mix
 dist_man_MANS += doc/greyrep-sim.8
+EXTRA_DIST += doc/greyrep-sim.svg
 
 .PHONY: sim
 sim: src/greyrep-sim
