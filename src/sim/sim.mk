@@ -2,7 +2,7 @@
 # included from Makefile.am.
 #
 #   make           builds src/greyrep-sim (installed to $(bindir))
-#   make sim       runs it on the shipped mix: sim.txt, sim.json, sim.svg
+#   make sim       runs it on the shipped mix: sim.txt and sim.svg
 #   make check     tests/unit/test_sim_models (retry schedules, cmocka),
 #                  tests/unit/test_sim_run (a short seeded run and the
 #                  goals), tests/unit/test_sim_decide (sim vs. daemon path)
@@ -27,8 +27,7 @@ EXTRA_DIST += doc/greyrep-sim.svg
 sim: src/greyrep-sim
 	./src/greyrep-sim --mix $(srcdir)/etc/greyrep-sim.mix --seed 1 \
 		--svg sim.svg | tee sim.txt
-	./src/greyrep-sim --mix $(srcdir)/etc/greyrep-sim.mix --seed 1 --json > sim.json
-CLEANFILES += sim.txt sim.json sim.svg
+CLEANFILES += sim.txt sim.svg
 
 if HAVE_CMOCKA
 SIM_TESTS = tests/unit/test_sim_models tests/unit/test_sim_run
