@@ -5,7 +5,10 @@
 #   make sim       runs it on the shipped mix: sim.txt and sim.svg
 #   make check     tests/unit/test_sim_models (retry schedules, cmocka),
 #                  tests/unit/test_sim_run (a short seeded run and the
-#                  goals), tests/unit/test_sim_decide (sim vs. daemon path)
+#                  goals), tests/unit/test_sim_facts (the facts it supplies
+#                  equal greyrep's real iprev and SPF checks over the
+#                  models' DNS); tests/integration/sim-daemon.sh: the same
+#                  verdicts as a running greyrep
 #
 # sim_decide.c is the only file that calls greyrep's decision code.
 
@@ -30,7 +33,7 @@ sim: src/greyrep-sim
 CLEANFILES += sim.txt sim.svg
 
 if HAVE_CMOCKA
-SIM_TESTS = tests/unit/test_sim_models tests/unit/test_sim_run
+SIM_TESTS = tests/unit/test_sim_models tests/unit/test_sim_run tests/unit/test_sim_facts
 check_PROGRAMS += $(SIM_TESTS)
 TESTS += $(SIM_TESTS)
 tests_unit_test_sim_models_SOURCES = tests/unit/test_sim_models.c $(GR_SIM_SOURCES)
@@ -41,4 +44,7 @@ tests_unit_test_sim_run_SOURCES = tests/unit/test_sim_run.c $(GR_SIM_SOURCES)
 tests_unit_test_sim_run_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sim_run_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit
 tests_unit_test_sim_run_LDADD = $(GR_LIBS) $(CMOCKA_LIBS) -lm -lpthread
+tests_unit_test_sim_facts_SOURCES = tests/unit/test_sim_facts.c $(GR_SIM_SOURCES)
+tests_unit_test_sim_facts_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sim_facts_LDADD = $(GR_LIBS) $(CMOCKA_LIBS) -lm -lpthread
 endif
