@@ -2,13 +2,18 @@
  * NAME
  *   greyrep - the greylisting milter daemon
  * SYNOPSIS
- *   greyrep [-c FILE] [-f] [-n] [-p SOCKET] [-V] [-d]
+ *   greyrep [-c FILE] [-f] [-s] [-n] [-p SOCKET] [-V] [-d]
  * DESCRIPTION
  *   Start-up order matters and is: read and check the configuration; open
  *   the milter socket (as root, so it may live in a root-owned directory);
  *   give it the configured mode and group; become a daemon; write the
  *   pidfile; drop privileges to [milter] user; only then open the store
  *   (LMDB must never be opened before fork()) and start the threads.
+ *
+ *   Under systemd (Type=notify) it sends READY=1 once the socket is open
+ *   and the store ready, and STOPPING=1 when libmilter returns; see notify.h.
+ *   -s keeps log lines out of stderr (syslog only), so that a journal that
+ *   reads both does not show each line twice.
  *
  *   Signals: SIGUSR1 reloads the configuration and whitelist files, caught
  *   by a thread of ours with sigwait(); SIGTERM, SIGINT and SIGHUP are
@@ -40,6 +45,7 @@
 #include "decide.h"
 #include "log.h"
 #include "milter.h"
+#include "notify.h"
 #include "record.h"
 #include "store.h"
 #include "util.h"
@@ -52,7 +58,7 @@ static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: greyrep [-c FILE] [-f] [-n] [-p SOCKET] [-V] [-d]\n");
+    fprintf(stderr, "usage: greyrep [-c FILE] [-f] [-s] [-n] [-p SOCKET] [-V] [-d]\n");
     exit(2);
 }
 
@@ -305,7 +311,7 @@ static void *maintenance_thread(void *arg)
 int main(int argc, char **argv)
 {
     const char *file = CFG_DEFAULT_FILE, *sock_override = NULL;
-    int foreground = 0, check_only = 0, debug = 0, opt, logged = 0;
+    int foreground = 0, check_only = 0, debug = 0, syslog_only = 0, opt, logged = 0;
     struct cfg *cfg;
     struct passwd *pw;
     uid_t uid = 0;
@@ -315,10 +321,11 @@ int main(int argc, char **argv)
     pthread_t sig_tid, maint_tid;
     int rc;
 
-    while ((opt = getopt(argc, argv, "c:fnp:Vd")) != -1) {
+    while ((opt = getopt(argc, argv, "c:fsnp:Vd")) != -1) {
         switch (opt) {
         case 'c': file = optarg; break;
         case 'f': foreground = 1; break;
+        case 's': syslog_only = 1; break;
         case 'n': check_only = 1; break;
         case 'p': sock_override = optarg; break;
         case 'd': debug = 1; break;
@@ -330,7 +337,8 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         usage();
-    log_open("greyrep", 1, !check_only);
+    /* -s: syslog only (-n always prints its findings) */
+    log_open("greyrep", check_only || !syslog_only, !check_only);
     log_set_debug(debug);
 
     cfg = cfg_load(file, print_problem, &logged);
@@ -404,8 +412,12 @@ int main(int argc, char **argv)
 
     log_info("greyrep %s ready on %s, store %s", PACKAGE_VERSION, cfg->socket,
              store_backend_name(the_store));
+    if (notify_send("READY=1\nSTATUS=accepting milter connections") != 0)
+        log_warn("cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
     rc = smfi_main();
     log_info("stopping");
+    if (notify_send("STOPPING=1") != 0)
+        log_warn("cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
 
     pthread_mutex_lock(&stop_lock);
     stopping = 1;
