@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -51,15 +52,27 @@
 #include "util.h"
 
 static struct store *the_store;
+static struct decider *the_decider;
 static struct checks *the_checks;
 static volatile int stopping;
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
 
-static void usage(void)
+/* usage - the synopsis: to stdout and exit 0 for --help, else stderr and 2 */
+static void usage(int help)
 {
-    fprintf(stderr, "usage: greyrep [-c FILE] [-f] [-s] [-n] [-p SOCKET] [-V] [-d]\n");
-    exit(2);
+    fprintf(help ? stdout : stderr,
+            "usage: greyrep [-c FILE] [-f] [-s] [-n] [-p SOCKET] [-V] [-d]\n%s",
+            help ? "  -c FILE    configuration file (default " CFG_DEFAULT_FILE ")\n"
+                   "  -f         stay in the foreground, log to stderr too\n"
+                   "  -s         log to syslog only (not to stderr as well)\n"
+                   "  -n         check the configuration and exit\n"
+                   "  -p SOCKET  listen on SOCKET instead of [milter] socket\n"
+                   "  -V         print the version and exit\n"
+                   "  -d         debug logging\n"
+                   "  --help     this text\n"
+                 : "");
+    exit(help ? 0 : 2);
 }
 
 /* print_problem - config problems at start-up and with -n */
@@ -255,7 +268,7 @@ static void write_counters(time_t since)
     unsigned char buf[REC_MAX];
     char host[256], key[300];
 
-    decide_counters(&dc);
+    decider_counters(the_decider, &dc);
     rc.since = (uint64_t)since;
     rc.accepted = dc.accepted;
     rc.tempfailed = dc.tempfailed;
@@ -321,8 +334,16 @@ int main(int argc, char **argv)
     pthread_t sig_tid, maint_tid;
     int rc;
 
-    while ((opt = getopt(argc, argv, "c:fsnp:Vd")) != -1) {
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    /* getopt names a missing or unknown option itself ("option requires
+     * an argument -- 'c'") before the usage line */
+    while ((opt = getopt_long(argc, argv, "c:fsnp:Vdh", longopts, NULL)) != -1) {
         switch (opt) {
+        case 'h': usage(1); break;
         case 'c': file = optarg; break;
         case 'f': foreground = 1; break;
         case 's': syslog_only = 1; break;
@@ -332,11 +353,13 @@ int main(int argc, char **argv)
         case 'V':
             printf("greyrep %s\n", PACKAGE_VERSION);
             return 0;
-        default: usage();
+        default: usage(0);
         }
     }
-    if (optind != argc)
-        usage();
+    if (optind != argc) {
+        fprintf(stderr, "greyrep: unexpected argument %s\n", argv[optind]);
+        usage(0);
+    }
     /* -s: syslog only (-n always prints its findings) */
     log_open("greyrep", check_only || !syslog_only, !check_only);
     log_set_debug(debug);
@@ -348,8 +371,13 @@ int main(int argc, char **argv)
         return 1;
     }
     if (sock_override != NULL) {
+        const char *why;
         if (strlen(sock_override) >= sizeof cfg->socket)
             log_fatal("-p: socket name too long");
+        if ((why = cfg_socket_problem(sock_override)) != NULL) {
+            fprintf(stderr, "greyrep: -p: %s\n", why);
+            return 1;
+        }
         util_strlcpy(cfg->socket, sock_override, sizeof cfg->socket);
     }
     if (check_only) {
@@ -375,8 +403,10 @@ int main(int argc, char **argv)
     if (smfi_register(milter_desc) == MI_FAILURE)
         log_fatal("smfi_register failed");
     /* 1: remove a stale unix socket (the pidfile check ran above) */
+    errno = 0;
     if (smfi_opensocket(1) == MI_FAILURE)
-        log_fatal("cannot open milter socket %s", cfg->socket);
+        log_fatal("cannot open milter socket %s: %s", cfg->socket,
+                  errno != 0 ? strerror(errno) : "libmilter gave no reason");
     set_nodelay();
 
     if (!foreground && daemon(0, 0) != 0)
@@ -403,7 +433,9 @@ int main(int argc, char **argv)
     the_checks = chk_open(cfg, err, sizeof err);
     if (the_checks == NULL)
         log_fatal("DNS checks: %s", err);
-    milter_init(the_store, the_checks);
+    if ((the_decider = decider_new(the_store)) == NULL)
+        log_fatal("out of memory");
+    milter_init(the_decider, the_checks);
     cfg_install(cfg);
 
     if (pthread_create(&sig_tid, NULL, signal_thread, (void *)file) != 0
@@ -427,6 +459,7 @@ int main(int argc, char **argv)
     pthread_kill(sig_tid, SIGUSR1);
     pthread_join(sig_tid, NULL);
     chk_close(the_checks);
+    decider_free(the_decider);
     store_close(the_store);
     cfg_install(NULL);
     /* best effort: after dropping privileges these may not be ours to remove */
