@@ -68,7 +68,7 @@ gr_conf "$ROOT/nouser.conf"
 sed -i 's/^user = .*/user = greyrep-no-such-user/' "$ROOT/nouser.conf"
 GR_CONF=$ROOT/nouser.conf
 ctl stats
-if [ "$CTL_RC" = 1 ] && printf '%s' "$CTL_OUT" | grep -q 'greyrep-no-such-user does not exist' &&
+if [ "$CTL_RC" = 1 ] && printf '%s' "$CTL_OUT" | grep -qE 'greyrep-no-such-user does not exist|no such user greyrep-no-such-user' &&
     [ ! -e "$GR_STORE" ]; then
     pass "an unknown [milter] user is refused and no store is created"
 else
