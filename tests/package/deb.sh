@@ -133,22 +133,19 @@ fi
 # The admin's edits: Postfix's group on the socket, a short delay, and no
 # DNS from this test machine.  These also make the conffile "edited".
 CONF=/etc/greyrep/greyrep.conf
-sed -i 's/^#socket_group =$/socket_group = postfix/' "$CONF"
-cat >>"$CONF" <<'EOF'
-
-# --- admin's additions (tests/package/deb.sh) ---
-[greylist]
-delay = 3s
-[dns]
-servers = 127.0.0.1:1
-timeout = 1s
-[spf]
-enabled = no
-[iprev]
-enabled = no
-[dkim]
-enabled = no
-EOF
+# set_key SECTION KEY VALUE: the admin's line right under [SECTION]
+# (greyrep refuses a section given twice)
+set_key() {
+    grep -qx "\[$1\]" "$CONF" || { echo "[$1]" >>"$CONF"; }
+    sed -i "/^\[$1\]\$/a $2 = $3" "$CONF"
+}
+set_key milter socket_group postfix
+set_key greylist delay 3s
+set_key dns servers 127.0.0.1:1
+set_key dns timeout 1s
+set_key spf enabled no
+set_key iprev enabled no
+set_key dkim enabled no
 cp "$CONF" "$ROOT/conf.edited"
 /usr/sbin/greyrep -n >"$ROOT/n2.out" 2>&1 || { fail "greyrep -n on the edited config" "see below"; indent "$ROOT/n2.out"; }
 
