@@ -2,13 +2,18 @@
  * NAME
  *   greyrep - the greylisting milter daemon
  * SYNOPSIS
- *   greyrep [-c FILE] [-f] [-n] [-p SOCKET] [-V] [-d]
+ *   greyrep [-c FILE] [-f] [-s] [-n] [-p SOCKET] [-V] [-d]
  * DESCRIPTION
  *   Start-up order matters and is: read and check the configuration; open
  *   the milter socket (as root, so it may live in a root-owned directory);
  *   give it the configured mode and group; become a daemon; write the
  *   pidfile; drop privileges to [milter] user; only then open the store
  *   (LMDB must never be opened before fork()) and start the threads.
+ *
+ *   Under systemd (Type=notify) it sends READY=1 once the socket is open
+ *   and the store ready, and STOPPING=1 when libmilter returns; see notify.h.
+ *   -s keeps log lines out of stderr (syslog only), so that a journal that
+ *   reads both does not show each line twice.
  *
  *   Signals: SIGUSR1 reloads the configuration and whitelist files, caught
  *   by a thread of ours with sigwait(); SIGTERM, SIGINT and SIGHUP are
@@ -42,6 +47,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "milter.h"
+#include "notify.h"
 #include "record.h"
 #include "store.h"
 #include "util.h"
@@ -57,9 +63,10 @@ static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
 static void usage(int help)
 {
     fprintf(help ? stdout : stderr,
-            "usage: greyrep [-c FILE] [-f] [-n] [-p SOCKET] [-V] [-d]\n%s",
+            "usage: greyrep [-c FILE] [-f] [-s] [-n] [-p SOCKET] [-V] [-d]\n%s",
             help ? "  -c FILE    configuration file (default " CFG_DEFAULT_FILE ")\n"
                    "  -f         stay in the foreground, log to stderr too\n"
+                   "  -s         log to syslog only (not to stderr as well)\n"
                    "  -n         check the configuration and exit\n"
                    "  -p SOCKET  listen on SOCKET instead of [milter] socket\n"
                    "  -V         print the version and exit\n"
@@ -301,7 +308,7 @@ static void *maintenance_thread(void *arg)
 int main(int argc, char **argv)
 {
     const char *file = CFG_DEFAULT_FILE, *sock_override = NULL;
-    int foreground = 0, check_only = 0, debug = 0, opt, logged = 0;
+    int foreground = 0, check_only = 0, debug = 0, syslog_only = 0, opt, logged = 0;
     struct cfg *cfg;
     struct passwd *pw;
     uid_t uid = 0;
@@ -318,11 +325,12 @@ int main(int argc, char **argv)
     };
     /* getopt names a missing or unknown option itself ("option requires
      * an argument -- 'c'") before the usage line */
-    while ((opt = getopt_long(argc, argv, "c:fnp:Vdh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:fsnp:Vdh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'h': usage(1); break;
         case 'c': file = optarg; break;
         case 'f': foreground = 1; break;
+        case 's': syslog_only = 1; break;
         case 'n': check_only = 1; break;
         case 'p': sock_override = optarg; break;
         case 'd': debug = 1; break;
@@ -336,7 +344,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "greyrep: unexpected argument %s\n", argv[optind]);
         usage(0);
     }
-    log_open("greyrep", 1, !check_only);
+    /* -s: syslog only (-n always prints its findings) */
+    log_open("greyrep", check_only || !syslog_only, !check_only);
     log_set_debug(debug);
 
     cfg = cfg_load(file, print_problem, &logged);
@@ -426,8 +435,12 @@ int main(int argc, char **argv)
 
     log_info("greyrep %s ready on %s, store %s", PACKAGE_VERSION, cfg->socket,
              store_backend_name(the_store));
+    if (notify_send("READY=1\nSTATUS=accepting milter connections") != 0)
+        log_warn("cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
     rc = smfi_main();
     log_info("stopping");
+    if (notify_send("STOPPING=1") != 0)
+        log_warn("cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
 
     pthread_mutex_lock(&stop_lock);
     stopping = 1;

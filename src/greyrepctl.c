@@ -28,6 +28,7 @@
 #include "ctl_json.h"
 #include "ctl_load.h"
 #include "ctl_ops.h"
+#include "ctl_owner.h"
 #include "decide.h"
 #include "envaddr.h"
 #include "greylist.h"
@@ -567,7 +568,8 @@ int main(int argc, char **argv)
     cfg = cfg_load(file, NULL, NULL);
     if (cfg == NULL)
         fail("invalid configuration %s", file, "");
-    st = store_open(&cfg->store, err, sizeof err);
+    /* as root: as [milter] user, so greyrep can open what we create */
+    st = ctl_store_open(cfg, err, sizeof err);
     if (st == NULL)
         fail("store: %s", err, "");
 
