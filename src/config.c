@@ -22,6 +22,7 @@
 #include "config.h"
 #include "dnsbl.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 #include "whitelist.h"
 #ifdef HAVE_REDIS
@@ -30,7 +31,7 @@
 
 enum cfg_kind { K_STR, K_DURATION, K_DURATION_MS, K_UINT, K_SIZE, K_MODE, K_ON_ERROR,
                 K_BACKEND, K_NETS, K_SOCKET, K_BOOL, K_ACTION, K_BL_ACTION, K_DNSBL, K_SERVERS,
-                K_SENTINELS, K_AUTHSERV };
+                K_SENTINELS, K_AUTHSERV, K_LISTEN };
 
 struct cfg_key {
     const char *section;
@@ -107,6 +108,8 @@ static const struct cfg_key cfg_keys[] = {
     {"ratelimit", "multiple", K_UINT, OFF(rep.rl_multiple), 1, 1000, "3"},
     {"greytrap", "recipients", K_STR, OFF(rep.trap_file), 0, 0, SYSCONFDIR "/greyrep/greytraps"},
     {"greytrap", "penalty", K_DURATION, OFF(rep.trap_penalty), 60, 365 * 86400, "1d"},
+    /* ops: the optional metrics endpoint, off unless set */
+    {"metrics", "listen", K_LISTEN, OFF(metrics_listen), 0, 0, ""},
 };
 #define NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 
@@ -352,6 +355,16 @@ static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char 
 #endif
         if (strlen(value) >= k->size)
             return "value too long";
+        memcpy(field, value, strlen(value) + 1);
+        return NULL;
+    }
+    case K_LISTEN: {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        if (strlen(value) >= k->size)
+            return "value too long";
+        if (value[0] != '\0' && metrics_parse_listen(value, &ss, &len) < 0)
+            return "not PORT, IPv4:PORT or [IPv6]:PORT (port 1..65535)";
         memcpy(field, value, strlen(value) + 1);
         return NULL;
     }
@@ -650,7 +663,7 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
         if ((why = cfg_set(cfg, k, value)) != NULL) {
             /* every message names the bad value */
             char named[1400];
-            if (*value != '\0' && strstr(why, value) == NULL)
+            if (*value != '\0' && strstr(why, value) == NULL && strstr(key, "password") == NULL)
                 snprintf(named, sizeof named, "%s (got \"%.200s\")", why, value);
             else
                 snprintf(named, sizeof named, "%s", why);

@@ -127,6 +127,8 @@ struct cfg {
     /* [reputation] [ratelimit] [greytrap] */
     struct cfg_rep rep;
     struct wl *greytraps;             /* the trap recipients (rcpt entries) */
+    /* [metrics] */
+    char metrics_listen[80];          /* "" = no HTTP endpoint */
 
     int refs;                     /* guarded by the config lock */
 };

@@ -11,6 +11,7 @@
 #include "ctl_json.h"
 #include "ctl_load.h"
 #include "decide.h"
+#include "metrics.h"
 #include "netaddr.h"
 #include "record.h"
 #include "reputation.h"
@@ -70,14 +71,16 @@ const char *ctl_record_problem(const char *key, const unsigned char *val, size_t
     struct rec_triplet t;
     struct rec_client c;
     struct rec_wl w;
-    struct rec_counters n;
+    struct metrics_snapshot n;
+    char host[METRICS_HOST_MAX];
+    time_t hour;
     struct rep_rec r;
     struct net_addr a;
     char shown[NET_STRLEN], gkey[STORE_MAX_KEY];
     const char *why;
 
     if (key[0] == '\0' || key[1] != '|')
-        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|, r|, g|)";
+        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|, m|, r|, g|)";
     switch (key[0]) {
     case 't':
         if (!triplet_key_ok(key + 2))
@@ -98,7 +101,13 @@ const char *ctl_record_problem(const char *key, const unsigned char *val, size_t
     case 's':
         if (!printable(key + 2))
             return "not a counters key (s|HOST)";
-        return rec_counters_decode(val, vlen, &n) < 0 ? "value is not a counters record" : NULL;
+        /* version 1 (struct rec_counters) or 2 (metrics.h) */
+        return metrics_decode(val, vlen, &n) < 0 ? "value is not a counters record" : NULL;
+    case 'm':
+        if (!printable(key + 2)
+            || metrics_parse_hour_key(key, strlen(key), host, sizeof host, &hour) < 0)
+            return "not an hourly counters key (m|HOST|YYYYMMDDTHH)";
+        return metrics_decode(val, vlen, &n) < 0 ? "value is not a counters record" : NULL;
     case 'r':   /* reputation: r|KIND|VALUE, see reputation.h */
         if (!rep_key_ok(key))
             return "not a reputation key (r|KIND|VALUE)";
@@ -108,7 +117,7 @@ const char *ctl_record_problem(const char *key, const unsigned char *val, size_t
             return "not a greytrap key (g|ADDR or g|@DOMAIN)";
         return rec_wl_decode(val, vlen, &w) < 0 ? "value is not a greytrap record" : NULL;
     default:
-        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|, r|, g|)";
+        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|, m|, r|, g|)";
     }
 }
 

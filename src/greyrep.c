@@ -2,13 +2,18 @@
  * NAME
  *   greyrep - the greylisting milter daemon
  * SYNOPSIS
- *   greyrep [-c FILE] [-f] [-n] [-p SOCKET] [-V] [-d]
+ *   greyrep [-c FILE] [-f] [-s] [-n] [-p SOCKET] [-V] [-d]
  * DESCRIPTION
  *   Start-up order matters and is: read and check the configuration; open
  *   the milter socket (as root, so it may live in a root-owned directory);
  *   give it the configured mode and group; become a daemon; write the
  *   pidfile; drop privileges to [milter] user; only then open the store
  *   (LMDB must never be opened before fork()) and start the threads.
+ *
+ *   Under systemd (Type=notify) it sends READY=1 once the socket is open
+ *   and the store ready, and STOPPING=1 when libmilter returns; see notify.h.
+ *   -s keeps log lines out of stderr (syslog only), so that a journal that
+ *   reads both does not show each line twice.
  *
  *   Signals: SIGUSR1 reloads the configuration and whitelist files, caught
  *   by a thread of ours with sigwait(); SIGTERM, SIGINT and SIGHUP are
@@ -41,7 +46,9 @@
 #include "decide.h"
 #include "orgdomain.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
+#include "notify.h"
 #include "record.h"
 #include "store.h"
 #include "util.h"
@@ -57,9 +64,10 @@ static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
 static void usage(int help)
 {
     fprintf(help ? stdout : stderr,
-            "usage: greyrep [-c FILE] [-f] [-n] [-p SOCKET] [-V] [-d]\n%s",
+            "usage: greyrep [-c FILE] [-f] [-s] [-n] [-p SOCKET] [-V] [-d]\n%s",
             help ? "  -c FILE    configuration file (default " CFG_DEFAULT_FILE ")\n"
                    "  -f         stay in the foreground, log to stderr too\n"
+                   "  -s         log to syslog only (not to stderr as well)\n"
                    "  -n         check the configuration and exit\n"
                    "  -p SOCKET  listen on SOCKET instead of [milter] socket\n"
                    "  -V         print the version and exit\n"
@@ -254,24 +262,6 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
-/* write_counters - this instance's counters, for greyrepctl stats */
-static void write_counters(time_t since)
-{
-    struct decide_counters dc;
-    struct rec_counters rc;
-    unsigned char buf[REC_MAX];
-    char host[256], key[300];
-
-    decider_counters(the_decider, &dc);
-    rc.since = (uint64_t)since;
-    rc.accepted = dc.accepted;
-    rc.tempfailed = dc.tempfailed;
-    rc.errors = dc.errors;
-    rc.rejected = dc.rejected;
-    snprintf(key, sizeof key, "s|%s", util_hostname(host, sizeof host));
-    store_put(the_store, key, buf, rec_counters_encode(&rc, buf), 0);
-}
-
 /* maintenance_thread - flush, stale readers, sweeps, counters */
 static void *maintenance_thread(void *arg)
 {
@@ -304,8 +294,9 @@ static void *maintenance_thread(void *arg)
                 log_info("expired %zu records%s", removed, stopping ? " (stopped early)" : "");
             last_sweep = now;
         }
-        if (now - last_counters >= 10) {
-            write_counters(started);
+        if (now - last_counters >= METRICS_WRITE_INTERVAL) {
+            /* this instance's counters, for greyrepctl stats and report */
+            metrics_write(the_store, now, started);
             last_counters = now;
         }
         cfg_release(cfg);
@@ -318,7 +309,7 @@ static void *maintenance_thread(void *arg)
 int main(int argc, char **argv)
 {
     const char *file = CFG_DEFAULT_FILE, *sock_override = NULL;
-    int foreground = 0, check_only = 0, debug = 0, opt, logged = 0;
+    int foreground = 0, check_only = 0, debug = 0, syslog_only = 0, opt, logged = 0;
     struct cfg *cfg;
     struct passwd *pw;
     uid_t uid = 0;
@@ -335,11 +326,12 @@ int main(int argc, char **argv)
     };
     /* getopt names a missing or unknown option itself ("option requires
      * an argument -- 'c'") before the usage line */
-    while ((opt = getopt_long(argc, argv, "c:fnp:Vdh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:fsnp:Vdh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'h': usage(1); break;
         case 'c': file = optarg; break;
         case 'f': foreground = 1; break;
+        case 's': syslog_only = 1; break;
         case 'n': check_only = 1; break;
         case 'p': sock_override = optarg; break;
         case 'd': debug = 1; break;
@@ -353,7 +345,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "greyrep: unexpected argument %s\n", argv[optind]);
         usage(0);
     }
-    log_open("greyrep", 1, !check_only);
+    /* -s: syslog only (-n always prints its findings) */
+    log_open("greyrep", check_only || !syslog_only, !check_only);
     log_set_debug(debug);
 
     cfg = cfg_load(file, print_problem, &logged);
@@ -421,6 +414,10 @@ int main(int argc, char **argv)
     the_store = store_open(&cfg->store, err, sizeof err);
     if (the_store == NULL)
         log_fatal("store: %s", err);
+    /* pending triplets that expire count as abandoned.  One hook per
+     * store: reputation's hook, when it comes, takes this place and calls
+     * metrics_on_expired() itself. */
+    store_on_expire(the_store, "t|", metrics_on_expired, NULL);
     /* the checks start even when all are off, so a reload can turn them on */
     the_checks = chk_open(cfg, err, sizeof err);
     if (the_checks == NULL)
@@ -436,17 +433,25 @@ int main(int argc, char **argv)
     if (pthread_create(&sig_tid, NULL, signal_thread, (void *)file) != 0
         || pthread_create(&maint_tid, NULL, maintenance_thread, NULL) != 0)
         log_fatal("cannot start threads");
+    /* [metrics] listen: read at start only (a reload does not move it) */
+    if (metrics_http_start(cfg->metrics_listen, util_now(), err, sizeof err) < 0)
+        log_fatal("%s", err);
 
     log_info("greyrep %s ready on %s, store %s", PACKAGE_VERSION, cfg->socket,
              store_backend_name(the_store));
+    if (notify_send("READY=1\nSTATUS=accepting milter connections") != 0)
+        log_warn("cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
     rc = smfi_main();
     log_info("stopping");
+    if (notify_send("STOPPING=1") != 0)
+        log_warn("cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
 
     pthread_mutex_lock(&stop_lock);
     stopping = 1;
     pthread_cond_broadcast(&stop_cond);
     pthread_mutex_unlock(&stop_lock);
     pthread_join(maint_tid, NULL);
+    metrics_http_stop();
     pthread_kill(sig_tid, SIGUSR1);
     pthread_join(sig_tid, NULL);
     chk_close(the_checks);

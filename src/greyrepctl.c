@@ -27,6 +27,8 @@
 #include "config.h"
 #include "ctl_json.h"
 #include "ctl_load.h"
+#include "ctl_ops.h"
+#include "ctl_owner.h"
 #include "ctl_rep.h"
 #include "decide.h"
 #include "envaddr.h"
@@ -56,7 +58,9 @@ static void usage_text(FILE *fp)
             "  greylist list [--json]\n"
             "  greylist del IP SENDER RCPT\n"
             "  check --ip IP --from SENDER --rcpt RCPT [--helo NAME] [--host NAME] [--json]\n"
-            "  stats [--json]\n"
+            "  stats [--json | --prometheus]\n"
+            "  report [--since DURATION] [--svg FILE]\n"
+            "  import postgrey [--partial] [--dry-run] FILE...\n"
             "  dump\n"
             "  load FILE|-\n"
             "  del KEY          (a raw key, as dump prints it)\n"
@@ -137,6 +141,15 @@ static void parse_opts(int argc, char **argv, struct opts *o)
             usage_error(NULL, "too many arguments", NULL);
         }
     }
+}
+
+/* has_arg - is word among argv[from..] */
+static int has_arg(int argc, char **argv, int from, const char *word)
+{
+    for (int i = from; i < argc; i++)
+        if (strcmp(argv[i], word) == 0)
+            return 1;
+    return 0;
 }
 
 /* --- whitelist ------------------------------------------------------- */
@@ -449,44 +462,12 @@ static int count_record(void *arg, const char *key, size_t klen, const void *val
     return 0;
 }
 
-struct counters_print {
-    int json;
-};
-
-static int print_counters(void *arg, const char *key, size_t klen, const void *val,
-                          size_t vlen, time_t expires)
-{
-    struct counters_print *cp = arg;
-    struct rec_counters c;
-    char host[STORE_MAX_KEY], since[32];
-    (void)expires;
-    if (klen < 3 || klen >= sizeof host || rec_counters_decode(val, vlen, &c) < 0)
-        return 0;
-    memcpy(host, key + 2, klen - 2);
-    host[klen - 2] = '\0';
-    if (cp->json) {
-        printf("{\"host\":");
-        json_string(stdout, host, strlen(host));
-        printf(",\"accepted\":%llu,\"tempfailed\":%llu,\"rejected\":%llu,\"errors\":%llu,"
-               "\"since\":%llu}\n",
-               (unsigned long long)c.accepted, (unsigned long long)c.tempfailed,
-               (unsigned long long)c.rejected, (unsigned long long)c.errors,
-               (unsigned long long)c.since);
-    } else {
-        printf("host %s accepted\t%llu\nhost %s tempfailed\t%llu\nhost %s rejected\t%llu\n"
-               "host %s errors\t%llu\nhost %s since\t%s\n",
-               host, (unsigned long long)c.accepted, host, (unsigned long long)c.tempfailed,
-               host, (unsigned long long)c.rejected, host, (unsigned long long)c.errors, host,
-               util_iso_time((time_t)c.since, since, sizeof since));
-    }
-    return 0;
-}
-
 static int cmd_stats(const struct cfg *cfg, struct store *st, const struct opts *o)
 {
     struct tally t;
     struct store_stats ss;
-    struct counters_print cp = {o->json};
+    struct metrics_instance in[CTL_MAX_INSTANCES];
+    int n;
 
     memset(&t, 0, sizeof t);
     t.cfg = cfg;
@@ -513,8 +494,10 @@ static int cmd_stats(const struct cfg *cfg, struct store *st, const struct opts 
                (unsigned long long)t.clients, (unsigned long long)t.clients_listed,
                (unsigned long long)t.wl, (unsigned long long)ss.bytes_used,
                (unsigned long long)ss.bytes_max);
-    if (store_iterate(st, "s|", t.now, print_counters, &cp) != STORE_OK)
+    if ((n = ctl_instances(st, t.now, in, CTL_MAX_INSTANCES)) < 0)
         fail("store failure%s%s", "", "");
+    for (int i = 0; i < n; i++)
+        ctl_stats_print(stdout, &in[i], t.now, o->json);
     return 0;
 }
 
@@ -525,7 +508,7 @@ int main(int argc, char **argv)
     struct store *st;
     struct opts o;
     char err[512];
-    int opt, rc = 0;
+    int opt, rc = 0, own_args = 0;
     const char *verb, *sub = NULL;
 
     static const struct option longopts[] = {
@@ -560,32 +543,61 @@ int main(int argc, char **argv)
         if (strcmp(sub, "list") != 0 && strcmp(sub, "del") != 0
             && (strcmp(verb, "greylist") == 0 || strcmp(sub, "add") != 0))
             usage_error(verb, "unknown subcommand ", sub);
+    } else if (strcmp(verb, "report") == 0 || strcmp(verb, "import") == 0
+               || (strcmp(verb, "stats") == 0 && has_arg(argc, argv, optind, "--prometheus"))) {
+        own_args = 1;     /* ctl_ops.h verbs parse their own arguments */
     } else if (strcmp(verb, "check") != 0 && strcmp(verb, "stats") != 0
                && strcmp(verb, "dump") != 0 && strcmp(verb, "load") != 0
                && strcmp(verb, "expire") != 0 && strcmp(verb, "del") != 0) {
         fprintf(stderr, "greyrepctl: unknown command %s\n", verb);
         usage();
     }
-    parse_opts(argc - optind, argv + optind, &o);
-    if (strcmp(verb, "load") == 0 || strcmp(verb, "del") == 0) {
-        static const char *const load_names[] = {"FILE (or - for stdin)"};
-        static const char *const del_names[] = {"KEY (as dump prints it)"};
-        want_args(o.nargs, 1, verb[0] == 'l' ? load_names : del_names, verb);
-    } else if ((strcmp(verb, "dump") == 0 || strcmp(verb, "expire") == 0
-                || strcmp(verb, "stats") == 0 || (sub && strcmp(sub, "list") == 0))
-               && o.nargs != 0) {
-        usage_error(verb, "unexpected argument ", o.args[0]);
-    } else if (strcmp(verb, "check") == 0 && (o.ip == NULL || o.from == NULL || o.rcpt == NULL)) {
-        missing(o.ip == NULL ? "--ip IP" : o.from == NULL ? "--from SENDER" : "--rcpt RCPT",
-                "check");
+    if (!own_args) {
+        parse_opts(argc - optind, argv + optind, &o);
+        if (strcmp(verb, "load") == 0 || strcmp(verb, "del") == 0) {
+            static const char *const load_names[] = {"FILE (or - for stdin)"};
+            static const char *const del_names[] = {"KEY (as dump prints it)"};
+            want_args(o.nargs, 1, verb[0] == 'l' ? load_names : del_names, verb);
+        } else if ((strcmp(verb, "dump") == 0 || strcmp(verb, "expire") == 0
+                    || strcmp(verb, "stats") == 0 || (sub && strcmp(sub, "list") == 0))
+                   && o.nargs != 0) {
+            usage_error(verb, "unexpected argument ", o.args[0]);
+        } else if (strcmp(verb, "check") == 0
+                   && (o.ip == NULL || o.from == NULL || o.rcpt == NULL)) {
+            missing(o.ip == NULL     ? "--ip IP"
+                    : o.from == NULL ? "--from SENDER"
+                                     : "--rcpt RCPT",
+                    "check");
+        }
     }
 
     cfg = cfg_load(file, NULL, NULL);
     if (cfg == NULL)
         fail("invalid configuration %s", file, "");
-    st = store_open(&cfg->store, err, sizeof err);
+    /* as root: as [milter] user, so greyrep can open what we create */
+    st = ctl_store_open(cfg, err, sizeof err);
     if (st == NULL)
         fail("store: %s", err, "");
+
+    if (own_args) {
+        if (strcmp(verb, "report") == 0)
+            rc = ctl_report(cfg, st, argc - optind, argv + optind);
+        else if (strcmp(verb, "import") == 0)
+            rc = ctl_import(cfg, st, argc - optind, argv + optind);
+        else if (argc - optind != 1)
+            usage();
+        else {
+            struct metrics_instance in[CTL_MAX_INSTANCES];
+            int n = ctl_instances(st, util_now(), in, CTL_MAX_INSTANCES);
+            if (n < 0)
+                fail("store failure%s%s", "", "");
+            metrics_prometheus(stdout, in, n, util_now());
+            rc = fflush(stdout) == 0 ? 0 : 1;
+        }
+        store_close(st);
+        cfg_free(cfg);
+        return rc;
+    }
 
     if (strcmp(verb, "whitelist") == 0) {
         if (strcmp(sub, "add") == 0)

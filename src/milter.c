@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <strings.h>
+#include <time.h>
 
 #include "authres.h"
 #include "checks.h"
@@ -15,6 +16,7 @@
 #include "decide.h"
 #include "envaddr.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "netaddr.h"
 #include "util.h"
@@ -236,6 +238,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     struct env_addr rcpt;
     struct decide_input in;
     struct verdict v;
+    struct timespec t0, t1;
     char r[120], text[160];
 
     if (c == NULL) {
@@ -251,6 +254,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     if (rcpt.flags & ENV_NULL)
         log_warn("client=%s qid=%s: empty recipient <>", c->addr, c->qid[0] ? c->qid : "-");
     warn_address(c, "recipient", arg, &rcpt);
+    clock_gettime(CLOCK_MONOTONIC, &t0);    /* latency: the DNS wait and the decision */
     if ((in.facts = rcpt_facts(c)) == NULL) {
         int accept = c->cfg->on_error == ON_ERROR_ACCEPT;
         log_err("client=%s: out of memory at RCPT: on_error %s", c->addr,
@@ -265,6 +269,12 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     in.defer_ok = c->n_plain == 0 && c->n_deferred < DECIDE_DEFER_MAX;
     in.earned = c->n_earned > 0;
     decide_rcpt(milter_decider, c->cfg, &in, util_now(), 0, &v, NULL, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_note_decision(v.action, v.reason,
+                          (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000L
+                                     + (t1.tv_nsec - t0.tv_nsec) / 1000));
+    if (v.reason == R_GREY_PASSED)
+        metrics_note_pass(v.delayed);
     log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)%s%s%s%s", c->addr,
              c->qid[0] ? c->qid : "-", c->from, safe(arg, r, sizeof r),
              v.action == V_ACCEPT ? "accept" : v.action == V_REJECT ? "reject" : "tempfail",

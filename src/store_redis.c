@@ -805,7 +805,7 @@ static int redis_iterate(struct store *st, const char *prefix, time_t now,
         struct redis_conn *c = redis_pool_get(rs->pool);
         redisReply *scan, *vals = NULL, *keys;
         const char **kp = NULL;
-        size_t *kl = NULL, nk = 0;
+        size_t *kl = NULL, nkeys;
 
         if (c == NULL)
             return STORE_ERROR;
@@ -825,6 +825,7 @@ static int redis_iterate(struct store *st, const char *prefix, time_t now,
         }
         memcpy(cursor, scan->element[0]->str, scan->element[0]->len + 1);
         keys = scan->element[1];
+        nkeys = 0;
         if (keys->elements > 0) {
             kp = calloc(keys->elements, sizeof *kp);
             kl = calloc(keys->elements, sizeof *kl);
@@ -832,21 +833,20 @@ static int redis_iterate(struct store *st, const char *prefix, time_t now,
                 log_err("redis %s: out of memory", redis_pool_addr(rs->pool));
                 ret = STORE_ERROR;
             } else {
-                /* the expiry index ("\1x", "\1xv" after the prefix) is
-                 * ours, not a record: the read script would fail on it */
                 for (size_t i = 0; i < keys->elements; i++) {
+                    /* the expiry index (EXPIRY_ZSET/HASH) is not a record */
                     if (keys->element[i]->len > rs->prefix_len
                         && keys->element[i]->str[rs->prefix_len] == '\1')
                         continue;
-                    kp[nk] = keys->element[i]->str;
-                    kl[nk++] = keys->element[i]->len;
+                    kp[nkeys] = keys->element[i]->str;
+                    kl[nkeys++] = keys->element[i]->len;
                 }
-                if (nk > 0 && (vals = read_keys(rs, &c, kp, kl, nk)) == NULL)
+                if (nkeys > 0 && (vals = read_keys(rs, &c, kp, kl, nkeys)) == NULL)
                     ret = STORE_ERROR;
             }
         }
         redis_pool_put(rs->pool, c);
-        for (size_t i = 0; vals && !stop && i < nk; i++) {
+        for (size_t i = 0; vals && !stop && i < nkeys; i++) {
             const char *v;
             size_t len;
             time_t exp;
