@@ -332,7 +332,7 @@ double rep_score(enum rep_kind k, const struct rep_rec *r)
 int rep_established(const struct cfg_rep *c, enum rep_kind k, const struct rep_rec *r,
                     time_t now)
 {
-    if (k == REP_FROM || r->passes <= 0 || rep_good(r) < c->min_messages
+    if (k == REP_FROM || r->passes <= 0 || rep_good(r) + REP_SLACK < c->min_messages
         || r->penalty_until > (uint64_t)now)
         return 0;
     if ((uint64_t)now < r->first_seen || (uint64_t)now - r->first_seen < c->min_age)
@@ -341,7 +341,7 @@ int rep_established(const struct cfg_rep *c, enum rep_kind k, const struct rep_r
      * address, a re-registered domain): trust is earned again */
     if ((uint64_t)now > r->last_seen && (uint64_t)now - r->last_seen > c->trust_lifetime)
         return 0;
-    return rep_score(k, r) >= c->trust_score;
+    return rep_score(k, r) + REP_SLACK >= c->trust_score;
 }
 
 double rep_usual_rate(const struct cfg_rep *c, const struct rep_rec *r)
@@ -441,7 +441,7 @@ void rep_assess(const struct cfg_rep *c, const struct msg_facts *f, const struct
         rep_set(a, REP_BAD, "bad-history", -1);
     else if (c->enabled && a->score <= c->suspicious_score)
         rep_set(a, REP_SUSPICIOUS, "poor-history", -1);
-    else if (c->enabled && est >= 0 && a->score >= c->trust_score)
+    else if (c->enabled && est >= 0 && a->score + REP_SLACK >= c->trust_score)
         rep_set(a, REP_TRUSTED, "history", est);
     else if (auto_listed)
         rep_set(a, REP_TRUSTED, "auto-whitelist", -1);

@@ -119,6 +119,9 @@ enum rep_kind { REP_IP, REP_NET, REP_PTR, REP_SPF, REP_DKIM, REP_FROM, REP_NKIND
 #define REP_RCPT_IDS 6                    /* at RCPT: five and the candidate */
 #define REP_KEY_MAX 256                   /* "r|KIND|" + escaped value */
 #define REP_PRIOR 5.0                     /* evidence that counts as full */
+/* Counters decay between two messages a second apart too, so the fifth
+ * message leaves 4.9999 of them: thresholds are met within this much. */
+#define REP_SLACK 0.005
 #define REP_REC_VERSION 1
 #define REP_REC_MAX 96                    /* encoded record size bound */
 #define REP_MAX_LESSONS (REP_MAX_IDS * 4)

@@ -192,6 +192,8 @@ static void test_established(void **state)
         int want;
     } cases[] = {
         {REP_SPF, 5, 0, 0, 2 * DAY, 0, 1},
+        {REP_SPF, 4.9999f, 0, 0, 2 * DAY, 0, 1},  /* five, decayed by a second */
+        {REP_SPF, 4.98f, 0, 0, 2 * DAY, 0, 0},    /* not five */
         {REP_SPF, 1, 5, 0, 2 * DAY, 0, 1},
         {REP_SPF, 1, 4, 0, 2 * DAY, 0, 0},      /* a pass and its message count once */
         {REP_SPF, 0, 9, 0, 2 * DAY, 0, 0},      /* never passed greylisting */
