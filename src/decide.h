@@ -120,12 +120,12 @@ enum verdict_action decide_eom(struct decider *d, const struct cfg *cfg,
                                char deferred[][STORE_MAX_KEY], int ndeferred, int learn,
                                int grey_passed, time_t now, char *why, size_t why_len);
 
-/* decide_expired - store_on_expire() hook for "t|": a pending triplet that
- * expired without a retry is an abandonment for the identities its key
- * names (network or SPF domain, and the sender's domain).  arg is the
- * decider. */
-void decide_expired(void *arg, const char *key, size_t klen, const void *val, size_t vlen,
-                    time_t expired);
+/* decide_expired - learn from a "t|" record the sweep removed (the body of
+ * a store_on_expire() hook): a pending triplet that expired without a
+ * retry is an abandonment for the identities its key names (network or
+ * SPF domain, and the sender's domain).  1 if it was an abandonment. */
+int decide_expired(struct decider *d, const struct cfg *cfg, const char *key, size_t klen,
+                   const void *val, size_t vlen, time_t expired);
 
 /* decide_greytrap_key - "g|VALUE" for an admin greytrap entry (a recipient
  * address or @domain); -1 with *why if it is not one */

@@ -409,24 +409,20 @@ static int expire_update(void *arg, struct store_rec *rec, size_t n)
     return 0;
 }
 
-void decide_expired(void *arg, const char *key, size_t klen, const void *val, size_t vlen,
-                    time_t expired)
+int decide_expired(struct decider *d, const struct cfg *cfg, const char *key, size_t klen,
+                   const void *val, size_t vlen, time_t expired)
 {
-    struct decider *d = arg;
     struct rec_triplet t;
     struct rep_ids ids;
     struct store_rec rec[REP_MAX_IDS];
     struct expire_run r;
-    struct cfg *cfg;
     struct store *st = decider_store(d);
 
     /* a passed triplet that ran out is no abandonment; neither is an
      * undecodable one (nothing to learn from it) */
-    if (st == NULL || rec_triplet_decode(val, vlen, &t) < 0 || t.passes != 0)
-        return;
-    if ((cfg = cfg_current()) == NULL)
-        return;
-    if (cfg->rep.enabled && expire_ids(cfg, key, klen, &ids) > 0) {
+    if (rec_triplet_decode(val, vlen, &t) < 0 || t.passes != 0)
+        return 0;
+    if (st != NULL && cfg->rep.enabled && expire_ids(cfg, key, klen, &ids) > 0) {
         memset(rec, 0, sizeof rec);
         for (int i = 0; i < ids.n; i++)
             rec[i].key = ids.id[i].key;
@@ -437,5 +433,5 @@ void decide_expired(void *arg, const char *key, size_t klen, const void *val, si
             log_warn("store: abandonment of %.*s not learnt", (int)(klen > 200 ? 200 : klen),
                      key);
     }
-    cfg_release(cfg);
+    return 1;
 }

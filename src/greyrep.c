@@ -262,6 +262,20 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
+/* on_expired - a triplet record the sweep removed: an abandoned pending
+ * one is counted and teaches reputation */
+static void on_expired(void *arg, const char *key, size_t klen, const void *val, size_t vlen,
+                       time_t expired)
+{
+    struct cfg *cfg = cfg_current();
+    (void)arg;
+    metrics_on_expired(NULL, key, klen, val, vlen, expired);
+    if (cfg == NULL)
+        return;
+    decide_expired(the_decider, cfg, key, klen, val, vlen, expired);
+    cfg_release(cfg);
+}
+
 /* maintenance_thread - flush, stale readers, sweeps, counters */
 static void *maintenance_thread(void *arg)
 {
@@ -414,19 +428,16 @@ int main(int argc, char **argv)
     the_store = store_open(&cfg->store, err, sizeof err);
     if (the_store == NULL)
         log_fatal("store: %s", err);
-    /* pending triplets that expire count as abandoned.  One hook per
-     * store: reputation's hook, when it comes, takes this place and calls
-     * metrics_on_expired() itself. */
-    store_on_expire(the_store, "t|", metrics_on_expired, NULL);
     /* the checks start even when all are off, so a reload can turn them on */
     the_checks = chk_open(cfg, err, sizeof err);
     if (the_checks == NULL)
         log_fatal("DNS checks: %s", err);
     if ((the_decider = decider_new(the_store)) == NULL)
         log_fatal("out of memory");
-    /* reputation: the public suffix list once, and abandonments from the sweep */
+    /* reputation: the public suffix list once, and abandonments from the
+     * sweep, counted and learnt */
     org_init(NULL);
-    store_on_expire(the_store, "t|", decide_expired, the_decider);
+    store_on_expire(the_store, "t|", on_expired, NULL);
     milter_init(the_decider, the_checks);
     cfg_install(cfg);
 

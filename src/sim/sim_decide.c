@@ -29,6 +29,15 @@ struct sim_decider {
     struct decider *decider;
 };
 
+/* sim_expired - what the daemon's sweep does with an expired triplet:
+ * an abandoned one teaches reputation */
+static void sim_expired(void *arg, const char *key, size_t klen, const void *val, size_t vlen,
+                        time_t expired)
+{
+    struct sim_decider *d = arg;
+    decide_expired(d->decider, d->cfg, key, klen, val, vlen, expired);
+}
+
 struct sim_decider *sim_decider_open(struct cfg *cfg, const char *dir, char *err,
                                      size_t errlen)
 {
@@ -55,6 +64,7 @@ struct sim_decider *sim_decider_open(struct cfg *cfg, const char *dir, char *err
         free(d);
         return NULL;
     }
+    store_on_expire(d->st, "t|", sim_expired, d);
     return d;
 }
 

@@ -35,10 +35,9 @@ int sim_modes_build(struct sim_mode_def *m, int max, const char *config)
 
     m[n].name = "greyrep-selective";
     m[n].cfg = cfg_defaults();
-    /* [greylist] selective = yes, once the reputation work adds the key */
-    m[n].selective_missing = 1;
+    m[n].cfg->rep.selective = 1;
     snprintf(m[n].note, sizeof m[n].note,
-             "no [greylist] selective key in this build: runs greyrep's defaults");
+             "greyrep's defaults with [greylist] selective = yes");
     n++;
 
     m[n].name = "postgrey-like";
