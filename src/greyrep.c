@@ -40,6 +40,7 @@
 #include "decide.h"
 #include "log.h"
 #include "milter.h"
+#include "negotiate.h"
 #include "record.h"
 #include "store.h"
 #include "util.h"
@@ -201,6 +202,16 @@ static void warn_restart_only(const struct cfg *old, const struct cfg *new)
                  "take effect at the next restart");
 }
 
+/* log_steps - with -d, the protocol steps new connections will ask for
+ * (each connection logs what its MTA granted) */
+static void log_steps(const struct cfg *cfg)
+{
+    char buf[400];
+    if (log_debug_enabled())
+        log_debug("milter protocol steps for new connections: %s",
+                  neg_format(neg_steps(cfg, ~0UL), buf, sizeof buf));
+}
+
 /* reload - SIGUSR1: build the new configuration beside the old one */
 static void reload(const char *file)
 {
@@ -217,6 +228,7 @@ static void reload(const char *file)
         fresh->store = old->store;
         cfg_install(fresh);
         log_info("configuration reloaded from %s", file);
+        log_steps(fresh);
     }
     cfg_release(old);
 }
@@ -396,6 +408,7 @@ int main(int argc, char **argv)
     if (the_checks == NULL)
         log_fatal("DNS checks: %s", err);
     milter_init(the_store, the_checks);
+    log_steps(cfg);
     cfg_install(cfg);
 
     if (pthread_create(&sig_tid, NULL, signal_thread, (void *)file) != 0

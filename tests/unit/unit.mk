@@ -46,3 +46,12 @@ tests_unit_test_decide_SOURCES = tests/unit/test_decide.c tests/unit/unit_util.h
 tests_unit_test_decide_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_decide_LDADD = $(UNIT_LDADD)
 endif
+
+# issue 12: protocol negotiation and the store's group commit
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_negotiate
+TESTS += tests/unit/test_negotiate
+tests_unit_test_negotiate_SOURCES = tests/unit/test_negotiate.c tests/unit/unit_util.h
+tests_unit_test_negotiate_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_negotiate_LDADD = $(UNIT_LDADD)
+endif
