@@ -8,21 +8,30 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "dnsbl.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 #include "whitelist.h"
+#ifdef HAVE_REDIS
+#include "redis_sentinel.h"
+#endif
 
 enum cfg_kind { K_STR, K_DURATION, K_DURATION_MS, K_UINT, K_SIZE, K_MODE, K_ON_ERROR,
-                K_BACKEND, K_NETS, K_SOCKET, K_BOOL, K_ACTION, K_BL_ACTION, K_DNSBL, K_SERVERS };
+                K_BACKEND, K_NETS, K_SOCKET, K_BOOL, K_ACTION, K_BL_ACTION, K_DNSBL, K_SERVERS,
+                K_SENTINELS, K_AUTHSERV, K_LISTEN };
 
 struct cfg_key {
     const char *section;
@@ -43,7 +52,7 @@ static const struct cfg_key cfg_keys[] = {
     {"milter", "socket_mode", K_MODE, OFF(socket_mode), 0, 0777, "0660"},
     {"milter", "pidfile", K_STR, OFF(pidfile), 0, 0, RUNSTATEDIR "/greyrep/greyrep.pid"},
     {"milter", "on_error", K_ON_ERROR, OFF(on_error), 0, 0, "accept"},
-    {"milter", "authserv_id", K_STR, OFF(authserv_id), 0, 0, ""},
+    {"milter", "authserv_id", K_AUTHSERV, OFF(authserv_id), 0, 0, ""},
     {"milter", "trusted_networks", K_NETS, OFF(trusted), 0, 0, "127.0.0.0/8, ::1/128"},
     {"store", "backend", K_BACKEND, OFF(store.backend), 0, 0, "lmdb"},
     {"store", "path", K_STR, OFF(store.path), 0, 0, LOCALSTATEDIR "/lib/greyrep"},
@@ -55,6 +64,10 @@ static const struct cfg_key cfg_keys[] = {
     {"store", "redis_db", K_UINT, OFF(store.redis_db), 0, 1000, "0"},
     {"store", "redis_timeout", K_DURATION_MS, OFF(store.redis_timeout_ms), 1, 60000, "500ms"},
     {"store", "redis_prefix", K_STR, OFF(store.redis_prefix), 0, 0, "greyrep:"},
+    {"store", "redis_user", K_STR, OFF(store.redis_user), 0, 0, ""},
+    {"store", "redis_sentinels", K_SENTINELS, OFF(store.redis_sentinels), 0, 0, ""},
+    {"store", "redis_master_name", K_STR, OFF(store.redis_master_name), 0, 0, ""},
+    {"store", "redis_sentinel_password", K_STR, OFF(store.redis_sentinel_password), 0, 0, ""},
     {"greylist", "delay", K_DURATION, OFF(grey.delay), 0, 30 * 86400, "5m"},
     {"greylist", "retry_window", K_DURATION, OFF(grey.retry_window), 1, 365 * 86400, "2d"},
     {"greylist", "pass_lifetime", K_DURATION, OFF(grey.pass_lifetime), 1, 3650 * 86400U, "35d"},
@@ -73,9 +86,12 @@ static const struct cfg_key cfg_keys[] = {
     {"iprev", "generic_names", K_BOOL, OFF(iprev_generic), 0, 0, "yes"},
     {"dkim", "enabled", K_BOOL, OFF(dkim_enabled), 0, 0, "yes"},
     {"dkim", "min_key_bits", K_UINT, OFF(dkim_min_key_bits), 512, 16384, "1024"},
+    {"dkim", "allow_sha1", K_BOOL, OFF(dkim_allow_sha1), 0, 0, "no"},
     {"dnsbl", "zones", K_DNSBL, OFF(dnsbl_zones), 0, 0, ""},
     {"dnsbl", "threshold", K_UINT, OFF(dnsbl_threshold), 1, 100000, "5"},
     {"dnsbl", "action", K_BL_ACTION, OFF(dnsbl_action), 0, 0, "tempfail"},
+    /* ops: the optional metrics endpoint, off unless set */
+    {"metrics", "listen", K_LISTEN, OFF(metrics_listen), 0, 0, ""},
 };
 #define NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 
@@ -88,6 +104,73 @@ static void cfg_set_uint(void *field, size_t size, uint64_t v)
     case 2: *(uint16_t *)field = (uint16_t)v; break;
     default: log_panic("cfg_set_uint: field size %zu", size);
     }
+}
+
+/* Messages that name the bad value: built in a buffer of the loading
+ * thread (only one thread loads a configuration at a time). */
+static char cfg_why[1200];
+
+/* cfg_whyf - a message with the bad value in it */
+static const char *cfg_whyf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *cfg_whyf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cfg_why, sizeof cfg_why, fmt, ap);
+    va_end(ap);
+    return cfg_why;
+}
+
+/* cfg_check_socket - unix:PATH / local:PATH, or inet[6]:PORT[@HOST] with
+ * PORT 1-65535 (libmilter reads a bad port as 0, a random port) */
+static const char *cfg_check_socket(const char *value)
+{
+    const char *rest;
+    char port[16];
+    uint64_t v;
+
+    if (strncmp(value, "unix:", 5) == 0 || strncmp(value, "local:", 6) == 0) {
+        rest = strchr(value, ':') + 1;
+        if (*rest == '\0')
+            return cfg_whyf("%s: no socket path", value);
+        return NULL;
+    }
+    if (strncmp(value, "inet:", 5) == 0)
+        rest = value + 5;
+    else if (strncmp(value, "inet6:", 6) == 0)
+        rest = value + 6;
+    else
+        return cfg_whyf("%s: must start with unix:, inet: or inet6:", value);
+    size_t n = strcspn(rest, "@");
+    if (n == 0 || n >= sizeof port)
+        return cfg_whyf("%s: no port number (1 to 65535)", value);
+    memcpy(port, rest, n);
+    port[n] = '\0';
+    if (util_parse_u64(port, 1, 65535, &v) < 0)
+        return cfg_whyf("%s: port %s is not a number from 1 to 65535", value, port);
+    if (rest[n] == '@' && rest[n + 1] == '\0')
+        return cfg_whyf("%s: no host after @", value);
+    return NULL;
+}
+
+const char *cfg_socket_problem(const char *value)
+{
+    return cfg_check_socket(value);
+}
+
+/* cfg_check_authserv - an authserv-id: 1-255 printable ASCII bytes, no
+ * white space; authres.c writes it as a token or a quoted-string */
+static const char *cfg_check_authserv(const char *value)
+{
+    size_t n = strlen(value);
+    if (n >= 256)
+        return cfg_whyf("longer than 255 characters");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return cfg_whyf("%s: only printable ASCII without spaces is allowed", value);
+    }
+    return NULL;
 }
 
 /* cfg_parse_nets - "a/b, c/d" into a fresh array */
@@ -104,7 +187,7 @@ static const char *cfg_parse_nets(const char *value, struct net_cidr **out, size
         struct net_cidr c;
         if (net_parse_cidr(tok, &c) < 0) {
             free(nets);
-            return "not a list of IP addresses or CIDR networks";
+            return cfg_whyf("%s is not an IP address or CIDR network", tok);
         }
         nets = realloc(nets, (count + 1) * sizeof *nets);
         if (nets == NULL)
@@ -145,10 +228,13 @@ static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char 
     uint64_t v;
 
     switch (k->kind) {
+    case K_AUTHSERV:
+        if (*value != '\0' && cfg_check_authserv(value) != NULL)
+            return cfg_why;
+        /* fall through */
     case K_SOCKET:
-        if (strncmp(value, "unix:", 5) != 0 && strncmp(value, "local:", 6) != 0
-            && strncmp(value, "inet:", 5) != 0 && strncmp(value, "inet6:", 6) != 0)
-            return "must start with unix:, inet: or inet6:";
+        if (k->kind == K_SOCKET && cfg_check_socket(value) != NULL)
+            return cfg_why;
         /* fall through */
     case K_STR:
         if (strlen(value) >= k->size)
@@ -157,28 +243,32 @@ static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char 
         return NULL;
     case K_UINT:
         if (util_parse_u64(value, k->min, k->max, &v) < 0)
-            return "not a number in range";
+            return cfg_whyf("%s is not a number from %llu to %llu", value,
+                            (unsigned long long)k->min, (unsigned long long)k->max);
         cfg_set_uint(field, k->size, v);
         return NULL;
     case K_DURATION:
         if (util_parse_duration_ms(value, &v) < 0 || v % 1000 != 0)
             return "not a duration (like 300, 5m, 2d)";
         if (v / 1000 < k->min || v / 1000 > k->max)
-            return "duration out of range";
+            return cfg_whyf("%s is out of range (%llus to %llus)", value,
+                            (unsigned long long)k->min, (unsigned long long)k->max);
         cfg_set_uint(field, k->size, v / 1000);
         return NULL;
     case K_DURATION_MS:
         if (util_parse_duration_ms(value, &v) < 0)
             return "not a duration (like 500ms, 3s)";
         if (v < k->min || v > k->max)
-            return "duration out of range";
+            return cfg_whyf("%s is out of range (%llums to %llums)", value,
+                            (unsigned long long)k->min, (unsigned long long)k->max);
         cfg_set_uint(field, k->size, v);
         return NULL;
     case K_SIZE: {
         if (cfg_parse_size(value, &v) < 0)
             return "not a size (like 64M, 1G)";
         if (v < k->min || v > k->max)
-            return "size out of range";
+            return cfg_whyf("%s is out of range (%llu to %llu bytes)", value,
+                            (unsigned long long)k->min, (unsigned long long)k->max);
         cfg_set_uint(field, k->size, v);
         return NULL;
     }
@@ -237,6 +327,29 @@ static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char 
             return "not a list of IP[:PORT] or [IPv6]:PORT";
         memcpy(field, value, strlen(value) + 1);
         return NULL;
+    case K_SENTINELS: {
+#ifdef HAVE_REDIS
+        static char err[512];   /* only the loading thread parses */
+        static struct redis_sentinels sent;
+        if (strlen(value) < k->size && value[0] &&
+            redis_sentinels_parse(&sent, value, "-", "", err, sizeof err) < 0)
+            return strncmp(err, "redis_sentinels: ", 17) == 0 ? err + 17 : err;
+#endif
+        if (strlen(value) >= k->size)
+            return "value too long";
+        memcpy(field, value, strlen(value) + 1);
+        return NULL;
+    }
+    case K_LISTEN: {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        if (strlen(value) >= k->size)
+            return "value too long";
+        if (value[0] != '\0' && metrics_parse_listen(value, &ss, &len) < 0)
+            return "not PORT, IPv4:PORT or [IPv6]:PORT (port 1..65535)";
+        memcpy(field, value, strlen(value) + 1);
+        return NULL;
+    }
     case K_DNSBL: {
         static char err[256];   /* only the loading thread parses */
         if (strlen(value) >= k->size)
@@ -359,6 +472,43 @@ static void cfg_wl_report(void *arg, const char *line)
     st->bad = 1;
 }
 
+/* Where the [store] keys that depend on each other were set (0: not set). */
+struct cfg_store_lines {
+    unsigned redis, user, sentinels, master, sentinel_password;
+};
+
+/* cfg_store_line - remember the line of a [store] key that cfg_check_store looks at */
+static void cfg_store_line(struct cfg_store_lines *sl, const char *key, unsigned lineno)
+{
+    if (strcmp(key, "redis") == 0) sl->redis = lineno;
+    else if (strcmp(key, "redis_user") == 0) sl->user = lineno;
+    else if (strcmp(key, "redis_sentinels") == 0) sl->sentinels = lineno;
+    else if (strcmp(key, "redis_master_name") == 0) sl->master = lineno;
+    else if (strcmp(key, "redis_sentinel_password") == 0) sl->sentinel_password = lineno;
+}
+
+/* cfg_check_store - the Redis keys that only make sense together */
+static void cfg_check_store(const struct cfg_store *c, const struct cfg_store_lines *sl,
+                            const char *file, struct cfg_state *st)
+{
+    int sentinels = c->redis_sentinels[0] != 0;
+
+    if (sentinels && c->redis_master_name[0] == 0)
+        cfg_problem(st, file, sl->sentinels, "redis_sentinels needs redis_master_name%s%s", "", "");
+    /* a bad redis_sentinels line was reported already: no echo of it here */
+    if (!sentinels && !sl->sentinels && c->redis_master_name[0] && sl->master)
+        cfg_problem(st, file, sl->master, "redis_master_name needs redis_sentinels%s%s", "", "");
+    if (!sentinels && !sl->sentinels && c->redis_sentinel_password[0] && sl->sentinel_password)
+        cfg_problem(st, file, sl->sentinel_password,
+                    "redis_sentinel_password needs redis_sentinels%s%s", "", "");
+    if (sentinels && sl->redis)
+        cfg_problem(st, file, sl->redis > sl->sentinels ? sl->redis : sl->sentinels,
+                    "set redis or redis_sentinels, not both (with Sentinels the "
+                    "primary's address comes from them)%s%s", "", "");
+    if (c->redis_user[0] && c->redis_password[0] == 0 && sl->user)
+        cfg_problem(st, file, sl->user, "redis_user needs redis_password%s%s", "", "");
+}
+
 /* cfg_load_lists - the whitelist files; a default path may be absent */
 static void cfg_load_lists(struct cfg *cfg, const int explicit[3], struct cfg_state *st)
 {
@@ -380,6 +530,7 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
     char line[4096], section[64] = "";
     unsigned lineno = 0;
     int explicit_lists[3] = {0, 0, 0};
+    struct cfg_store_lines store_lines = {0, 0, 0, 0, 0};
     struct cfg *cfg;
     FILE *fp;
 
@@ -388,6 +539,17 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
         cfg_problem(&st, file, 0, "cannot open: %s%s", strerror(errno), "");
         return NULL;
     }
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        cfg_problem(&st, file, 0, "not a regular file%s%s",
+                    S_ISDIR(sb.st_mode) ? " (a directory)" : "", "");
+        fclose(fp);
+        return NULL;
+    }
+    unsigned key_line[NKEYS];       /* where each key was set, 0 = not yet */
+    char seen_sections[32][64];
+    unsigned section_line[32], nseen = 0;
+    memset(key_line, 0, sizeof key_line);
     cfg = cfg_defaults();
     util_strlcpy(cfg->file, file, sizeof cfg->file);
     while (fgets(line, sizeof line, fp) != NULL) {
@@ -423,6 +585,18 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
             if (!known) {
                 cfg_problem(&st, file, lineno, "unknown section [%s]%s", section, "");
                 section[0] = '\0';
+                continue;
+            }
+            for (unsigned i = 0; i < nseen; i++)
+                if (strcmp(seen_sections[i], section) == 0) {
+                    char first[32];
+                    snprintf(first, sizeof first, "%u", section_line[i]);
+                    cfg_problem(&st, file, lineno, "duplicate section [%s] (first at line %s)",
+                                section, first);
+                }
+            if (nseen < 32) {
+                util_strlcpy(seen_sections[nseen], section, sizeof seen_sections[nseen]);
+                section_line[nseen++] = lineno;
             }
             continue;
         }
@@ -444,10 +618,34 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
             cfg_problem(&st, file, lineno, "unknown key %s in [%s]", key, section);
             continue;
         }
-        if ((why = cfg_set(cfg, k, value)) != NULL) {
-            cfg_problem(&st, file, lineno, "%s: %s", key, why);
+        if (key_line[k - cfg_keys] != 0) {
+            char first[128];
+            snprintf(first, sizeof first, "%s] (first at line %u)", section,
+                     key_line[k - cfg_keys]);
+            cfg_problem(&st, file, lineno, "duplicate key %s in [%s", key, first);
             continue;
         }
+        if (strcmp(section, "store") == 0)
+            cfg_store_line(&store_lines, key, lineno);
+        if ((why = cfg_set(cfg, k, value)) != NULL) {
+            /* every message names the bad value */
+            char named[1400];
+            if (*value != '\0' && strstr(why, value) == NULL && strstr(key, "password") == NULL)
+                snprintf(named, sizeof named, "%s (got \"%.200s\")", why, value);
+            else
+                snprintf(named, sizeof named, "%s", why);
+            cfg_problem(&st, file, lineno, "%s: %s", key, named);
+            continue;
+        }
+        key_line[k - cfg_keys] = lineno;    /* a bad value was reported already */
+        /* only names given in the file: the default user may be absent on
+         * a host that runs greyrep as an ordinary user */
+        if (strcmp(section, "milter") == 0 && strcmp(key, "user") == 0 && *value != '\0'
+            && getpwnam(value) == NULL)
+            cfg_problem(&st, file, lineno, "user: no such user %s%s", value, "");
+        if (strcmp(section, "milter") == 0 && strcmp(key, "socket_group") == 0
+            && *value != '\0' && getgrnam(value) == NULL)
+            cfg_problem(&st, file, lineno, "socket_group: no such group %s%s", value, "");
         if (strcmp(section, "whitelist") == 0)
             explicit_lists[strcmp(key, "clients") == 0 ? 0 : strcmp(key, "recipients") == 0 ? 1 : 2] = 1;
     }
@@ -457,6 +655,7 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
     if (cfg->grey.suspicious_delay > cfg->grey.retry_window)
         cfg_problem(&st, file, lineno,
                     "[greylist] suspicious_delay is longer than retry_window%s%s", "", "");
+    cfg_check_store(&cfg->store, &store_lines, file, &st);
     cfg_load_lists(cfg, explicit_lists, &st);
     if (cfg->authserv_id[0] == '\0')
         util_hostname(cfg->authserv_id, sizeof cfg->authserv_id);

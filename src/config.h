@@ -40,6 +40,11 @@ struct cfg_store {
     int redis_db;
     unsigned redis_timeout_ms;
     char redis_prefix[64];
+    /* Redis deployments: ACL user, Sentinel (see redis_sentinel.h) */
+    char redis_user[128];         /* empty: AUTH password alone */
+    char redis_sentinels[512];    /* host:port, ...; empty: redis is fixed */
+    char redis_master_name[128];
+    char redis_sentinel_password[128];
 };
 
 struct cfg_greylist {
@@ -91,11 +96,14 @@ struct cfg {
     /* [dkim] */
     int dkim_enabled;
     unsigned dkim_min_key_bits;
+    int dkim_allow_sha1;        /* rsa-sha1 may pass (RFC 8301: no) */
     /* [dnsbl] */
     char dnsbl_zones[2048];
     struct dnsbl_list *dnsbl;         /* parsed zones; n == 0 when none */
     unsigned dnsbl_threshold;         /* score at or over: dnsbl_action */
     enum cfg_action dnsbl_action;     /* tempfail | reject */
+    /* [metrics] */
+    char metrics_listen[80];          /* "" = no HTTP endpoint */
 
     int refs;                     /* guarded by the config lock */
 };
@@ -127,5 +135,9 @@ void cfg_release(struct cfg *cfg);
 /* Value parsers, shared with greyrepctl; 0 on success, -1 on a bad value. */
 int cfg_parse_duration(const char *s, unsigned *out);
 int cfg_parse_size(const char *s, uint64_t *out);
+/* cfg_socket_problem - NULL if a [milter] socket value (or -p) is valid,
+ * else why not, naming the value (static text of the calling thread's
+ * last check: one loader at a time) */
+const char *cfg_socket_problem(const char *value);
 
 #endif

@@ -2,13 +2,18 @@
  * NAME
  *   greyrep - the greylisting milter daemon
  * SYNOPSIS
- *   greyrep [-c FILE] [-f] [-n] [-p SOCKET] [-V] [-d]
+ *   greyrep [-c FILE] [-f] [-s] [-n] [-p SOCKET] [-V] [-d]
  * DESCRIPTION
  *   Start-up order matters and is: read and check the configuration; open
  *   the milter socket (as root, so it may live in a root-owned directory);
  *   give it the configured mode and group; become a daemon; write the
  *   pidfile; drop privileges to [milter] user; only then open the store
  *   (LMDB must never be opened before fork()) and start the threads.
+ *
+ *   Under systemd (Type=notify) it sends READY=1 once the socket is open
+ *   and the store ready, and STOPPING=1 when libmilter returns; see notify.h.
+ *   -s keeps log lines out of stderr (syslog only), so that a journal that
+ *   reads both does not show each line twice.
  *
  *   Signals: SIGUSR1 reloads the configuration and whitelist files, caught
  *   by a thread of ours with sigwait(); SIGTERM, SIGINT and SIGHUP are
@@ -22,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,22 +45,36 @@
 #include "config.h"
 #include "decide.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "negotiate.h"
+#include "notify.h"
 #include "record.h"
 #include "store.h"
 #include "util.h"
 
 static struct store *the_store;
+static struct decider *the_decider;
 static struct checks *the_checks;
 static volatile int stopping;
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
 
-static void usage(void)
+/* usage - the synopsis: to stdout and exit 0 for --help, else stderr and 2 */
+static void usage(int help)
 {
-    fprintf(stderr, "usage: greyrep [-c FILE] [-f] [-n] [-p SOCKET] [-V] [-d]\n");
-    exit(2);
+    fprintf(help ? stdout : stderr,
+            "usage: greyrep [-c FILE] [-f] [-s] [-n] [-p SOCKET] [-V] [-d]\n%s",
+            help ? "  -c FILE    configuration file (default " CFG_DEFAULT_FILE ")\n"
+                   "  -f         stay in the foreground, log to stderr too\n"
+                   "  -s         log to syslog only (not to stderr as well)\n"
+                   "  -n         check the configuration and exit\n"
+                   "  -p SOCKET  listen on SOCKET instead of [milter] socket\n"
+                   "  -V         print the version and exit\n"
+                   "  -d         debug logging\n"
+                   "  --help     this text\n"
+                 : "");
+    exit(help ? 0 : 2);
 }
 
 /* print_problem - config problems at start-up and with -n */
@@ -253,24 +273,6 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
-/* write_counters - this instance's counters, for greyrepctl stats */
-static void write_counters(time_t since)
-{
-    struct decide_counters dc;
-    struct rec_counters rc;
-    unsigned char buf[REC_MAX];
-    char host[256], key[300];
-
-    decide_counters(&dc);
-    rc.since = (uint64_t)since;
-    rc.accepted = dc.accepted;
-    rc.tempfailed = dc.tempfailed;
-    rc.errors = dc.errors;
-    rc.rejected = dc.rejected;
-    snprintf(key, sizeof key, "s|%s", util_hostname(host, sizeof host));
-    store_put(the_store, key, buf, rec_counters_encode(&rc, buf), 0);
-}
-
 /* maintenance_thread - flush, stale readers, sweeps, counters */
 static void *maintenance_thread(void *arg)
 {
@@ -303,8 +305,9 @@ static void *maintenance_thread(void *arg)
                 log_info("expired %zu records%s", removed, stopping ? " (stopped early)" : "");
             last_sweep = now;
         }
-        if (now - last_counters >= 10) {
-            write_counters(started);
+        if (now - last_counters >= METRICS_WRITE_INTERVAL) {
+            /* this instance's counters, for greyrepctl stats and report */
+            metrics_write(the_store, now, started);
             last_counters = now;
         }
         cfg_release(cfg);
@@ -317,7 +320,7 @@ static void *maintenance_thread(void *arg)
 int main(int argc, char **argv)
 {
     const char *file = CFG_DEFAULT_FILE, *sock_override = NULL;
-    int foreground = 0, check_only = 0, debug = 0, opt, logged = 0;
+    int foreground = 0, check_only = 0, debug = 0, syslog_only = 0, opt, logged = 0;
     struct cfg *cfg;
     struct passwd *pw;
     uid_t uid = 0;
@@ -327,22 +330,34 @@ int main(int argc, char **argv)
     pthread_t sig_tid, maint_tid;
     int rc;
 
-    while ((opt = getopt(argc, argv, "c:fnp:Vd")) != -1) {
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    /* getopt names a missing or unknown option itself ("option requires
+     * an argument -- 'c'") before the usage line */
+    while ((opt = getopt_long(argc, argv, "c:fsnp:Vdh", longopts, NULL)) != -1) {
         switch (opt) {
+        case 'h': usage(1); break;
         case 'c': file = optarg; break;
         case 'f': foreground = 1; break;
+        case 's': syslog_only = 1; break;
         case 'n': check_only = 1; break;
         case 'p': sock_override = optarg; break;
         case 'd': debug = 1; break;
         case 'V':
             printf("greyrep %s\n", PACKAGE_VERSION);
             return 0;
-        default: usage();
+        default: usage(0);
         }
     }
-    if (optind != argc)
-        usage();
-    log_open("greyrep", 1, !check_only);
+    if (optind != argc) {
+        fprintf(stderr, "greyrep: unexpected argument %s\n", argv[optind]);
+        usage(0);
+    }
+    /* -s: syslog only (-n always prints its findings) */
+    log_open("greyrep", check_only || !syslog_only, !check_only);
     log_set_debug(debug);
 
     cfg = cfg_load(file, print_problem, &logged);
@@ -352,8 +367,13 @@ int main(int argc, char **argv)
         return 1;
     }
     if (sock_override != NULL) {
+        const char *why;
         if (strlen(sock_override) >= sizeof cfg->socket)
             log_fatal("-p: socket name too long");
+        if ((why = cfg_socket_problem(sock_override)) != NULL) {
+            fprintf(stderr, "greyrep: -p: %s\n", why);
+            return 1;
+        }
         util_strlcpy(cfg->socket, sock_override, sizeof cfg->socket);
     }
     if (check_only) {
@@ -379,8 +399,10 @@ int main(int argc, char **argv)
     if (smfi_register(milter_desc) == MI_FAILURE)
         log_fatal("smfi_register failed");
     /* 1: remove a stale unix socket (the pidfile check ran above) */
+    errno = 0;
     if (smfi_opensocket(1) == MI_FAILURE)
-        log_fatal("cannot open milter socket %s", cfg->socket);
+        log_fatal("cannot open milter socket %s: %s", cfg->socket,
+                  errno != 0 ? strerror(errno) : "libmilter gave no reason");
     set_nodelay();
 
     if (!foreground && daemon(0, 0) != 0)
@@ -403,31 +425,46 @@ int main(int argc, char **argv)
     the_store = store_open(&cfg->store, err, sizeof err);
     if (the_store == NULL)
         log_fatal("store: %s", err);
+    /* pending triplets that expire count as abandoned.  One hook per
+     * store: reputation's hook, when it comes, takes this place and calls
+     * metrics_on_expired() itself. */
+    store_on_expire(the_store, "t|", metrics_on_expired, NULL);
     /* the checks start even when all are off, so a reload can turn them on */
     the_checks = chk_open(cfg, err, sizeof err);
     if (the_checks == NULL)
         log_fatal("DNS checks: %s", err);
-    milter_init(the_store, the_checks);
+    if ((the_decider = decider_new(the_store)) == NULL)
+        log_fatal("out of memory");
+    milter_init(the_decider, the_checks);
     log_steps(cfg);
     cfg_install(cfg);
 
     if (pthread_create(&sig_tid, NULL, signal_thread, (void *)file) != 0
         || pthread_create(&maint_tid, NULL, maintenance_thread, NULL) != 0)
         log_fatal("cannot start threads");
+    /* [metrics] listen: read at start only (a reload does not move it) */
+    if (metrics_http_start(cfg->metrics_listen, util_now(), err, sizeof err) < 0)
+        log_fatal("%s", err);
 
     log_info("greyrep %s ready on %s, store %s", PACKAGE_VERSION, cfg->socket,
              store_backend_name(the_store));
+    if (notify_send("READY=1\nSTATUS=accepting milter connections") != 0)
+        log_warn("cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
     rc = smfi_main();
     log_info("stopping");
+    if (notify_send("STOPPING=1") != 0)
+        log_warn("cannot notify systemd (NOTIFY_SOCKET): %s", strerror(errno));
 
     pthread_mutex_lock(&stop_lock);
     stopping = 1;
     pthread_cond_broadcast(&stop_cond);
     pthread_mutex_unlock(&stop_lock);
     pthread_join(maint_tid, NULL);
+    metrics_http_stop();
     pthread_kill(sig_tid, SIGUSR1);
     pthread_join(sig_tid, NULL);
     chk_close(the_checks);
+    decider_free(the_decider);
     store_close(the_store);
     cfg_install(NULL);
     /* best effort: after dropping privileges these may not be ours to remove */

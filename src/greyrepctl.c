@@ -17,6 +17,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,9 @@
 #include "checks.h"
 #include "config.h"
 #include "ctl_json.h"
+#include "ctl_load.h"
+#include "ctl_ops.h"
+#include "ctl_owner.h"
 #include "decide.h"
 #include "envaddr.h"
 #include "greylist.h"
@@ -41,22 +45,56 @@ struct opts {
     int nargs;
 };
 
-static void usage(void)
+/* usage_text - the synopsis, to fp */
+static void usage_text(FILE *fp)
 {
-    fprintf(stderr,
+    fprintf(fp,
             "usage: greyrepctl [-c FILE] COMMAND ...\n"
+            "       greyrepctl -V | --version | -h | --help\n"
             "  whitelist add TYPE VALUE [--ttl DURATION] [--comment TEXT]\n"
             "  whitelist del TYPE VALUE\n"
             "  whitelist list [--json]\n"
             "  greylist list [--json]\n"
             "  greylist del IP SENDER RCPT\n"
             "  check --ip IP --from SENDER --rcpt RCPT [--helo NAME] [--host NAME] [--json]\n"
-            "  stats [--json]\n"
+            "  stats [--json | --prometheus]\n"
+            "  report [--since DURATION] [--svg FILE]\n"
+            "  import postgrey [--partial] [--dry-run] FILE...\n"
             "  dump\n"
             "  load FILE|-\n"
+            "  del KEY          (a raw key, as dump prints it)\n"
             "  expire\n"
             "TYPE is ip, host, sender or rcpt\n");
+}
+
+/* usage - the synopsis on stderr, exit 2 */
+static void usage(void)
+{
+    usage_text(stderr);
     exit(2);
+}
+
+/* usage_error - one line that names the mistake, exit 2 */
+static void usage_error(const char *command, const char *what, const char *arg)
+{
+    fprintf(stderr, "greyrepctl: %s%s%s%s (greyrepctl --help for the usage)\n",
+            command ? command : "", command ? ": " : "", what, arg ? arg : "");
+    exit(2);
+}
+
+/* missing - a usage error that names what is missing */
+static void missing(const char *what, const char *command)
+{
+    usage_error(command, "missing ", what);
+}
+
+/* want_args - exactly n verb arguments, named in names[] */
+static void want_args(int nargs, int n, const char *const *names, const char *command)
+{
+    if (nargs < n)
+        missing(names[nargs], command);
+    if (nargs > n)
+        usage_error(command, "too many arguments", NULL);
 }
 
 /* fail - one clear line, exit 1 */
@@ -91,14 +129,23 @@ static void parse_opts(int argc, char **argv, struct opts *o)
         }
         if (slot != NULL) {
             if (i + 1 >= argc)
-                usage();
+                usage_error(argv[i], "missing its value", NULL);
             *slot = argv[++i];
         } else if (o->nargs < 8) {
             o->args[o->nargs++] = argv[i];
         } else {
-            usage();
+            usage_error(NULL, "too many arguments", NULL);
         }
     }
+}
+
+/* has_arg - is word among argv[from..] */
+static int has_arg(int argc, char **argv, int from, const char *word)
+{
+    for (int i = from; i < argc; i++)
+        if (strcmp(argv[i], word) == 0)
+            return 1;
+    return 0;
 }
 
 /* --- whitelist ------------------------------------------------------- */
@@ -111,8 +158,11 @@ static void wl_key(const char *type, const char *value, char *key, size_t len,
     const char *why;
     if (wl_parse_type(type, t) < 0)
         fail("unknown whitelist type %s (ip, host, sender, rcpt)", type, "");
-    if (wl_normalise(*t, value, norm, sizeof norm, &why) < 0)
-        fail("invalid %s entry: %s", type, why);
+    if (wl_normalise(*t, value, norm, sizeof norm, &why) < 0) {
+        char what[WL_VALUE_MAX + 64];
+        snprintf(what, sizeof what, "%s entry %.*s", type, WL_VALUE_MAX, value);
+        fail("invalid %s: %s", what, why);
+    }
     snprintf(key, len, "w|%s|%s", type, norm);
 }
 
@@ -124,9 +174,9 @@ static int cmd_whitelist_add(struct store *st, const struct opts *o)
     enum wl_type t;
     unsigned ttl = 0;
     time_t now = util_now();
+    static const char *const names[] = {"TYPE (ip, host, sender or rcpt)", "VALUE"};
 
-    if (o->nargs != 2)
-        usage();
+    want_args(o->nargs, 2, names, "whitelist add");
     wl_key(o->args[0], o->args[1], key, sizeof key, &t);
     if (o->ttl != NULL && (cfg_parse_duration(o->ttl, &ttl) < 0 || ttl == 0))
         fail("invalid --ttl %s (like 3600, 12h, 7d)", o->ttl, "");
@@ -150,9 +200,9 @@ static int cmd_whitelist_del(struct store *st, const struct opts *o)
     size_t len = sizeof buf;
     enum wl_type t;
     int rc;
+    static const char *const names[] = {"TYPE (ip, host, sender or rcpt)", "VALUE"};
 
-    if (o->nargs != 2)
-        usage();
+    want_args(o->nargs, 2, names, "whitelist del");
     wl_key(o->args[0], o->args[1], key, sizeof key, &t);
     rc = store_get(st, key, buf, &len, NULL, util_now());
     if (rc == STORE_NOTFOUND)
@@ -254,6 +304,11 @@ static void parse_triplet(const char *ip, const char *from, const char *rcpt,
         util_lower(domain);     /* keys hold the domain lowercased */
         *spf_domain = domain;
         memset(a, 0, sizeof *a);
+    } else if (spf_domain != NULL && strchr(ip, '/') != NULL) {
+        struct net_cidr c;      /* a network as greylist list prints it */
+        if (net_parse_cidr(ip, &c) < 0)
+            fail("invalid network %s", ip, "");
+        *a = c.addr;
     } else if (net_parse(ip, a) < 0) {
         fail("invalid IP address %s", ip, "");
     }
@@ -275,9 +330,21 @@ static int cmd_greylist_del(const struct cfg *cfg, struct store *st, const struc
     int rc;
 
     const char *spf_domain = NULL;
+    static const char *const names[] = {"IP (or NETWORK as greylist list prints it)",
+                                        "SENDER", "RCPT"};
 
-    if (o->nargs != 3)
-        usage();
+    want_args(o->nargs, 3, names, "greylist del");
+    /* first the three fields exactly as greylist list prints them (CIDR
+     * network, escaped and normalised addresses) */
+    if ((size_t)snprintf(key, sizeof key, "t|%s|%s|%s", o->args[0], o->args[1], o->args[2])
+            < sizeof key
+        && (rc = store_get(st, key, buf, &len, NULL, util_now())) != STORE_NOTFOUND) {
+        if (rc != STORE_OK || store_del(st, key) != STORE_OK)
+            fail("store failure%s%s", "", "");
+        return 0;
+    }
+    /* else an address and two envelope paths, as the daemon would see them */
+    len = sizeof buf;
     parse_triplet(o->args[0], o->args[1], o->args[2], &a, &spf_domain, &s, &r);
     decide_triplet_key(cfg, &a, spf_domain, &s, &r, key, sizeof key);
     rc = store_get(st, key, buf, &len, NULL, util_now());
@@ -297,7 +364,10 @@ static int cmd_check(const struct cfg *cfg, struct store *st, const struct opts 
     struct decide_input in;
     struct verdict v;
     struct checks *chk = NULL;
-    char explain[4096], *line, *save = NULL, err[256], ip[NET_STRLEN];
+    struct chk_conn *cc = NULL;
+    struct msg_facts bare;
+    struct decider *d;
+    char explain[4096], *line, *save = NULL, err[256];
     char sender[ENV_LOCAL_MAX + ENV_DOMAIN_MAX + 2] = "";
     int trusted = 0;
 
@@ -305,7 +375,10 @@ static int cmd_check(const struct cfg *cfg, struct store *st, const struct opts 
         usage();
     parse_triplet(o->ip, o->from, o->rcpt, &a, NULL, &s, &r);
     memset(&in, 0, sizeof in);
-    in.client = &a;
+    memset(&bare, 0, sizeof bare);
+    bare.client_ip = 1;
+    bare.client = a;
+    in.facts = &bare;
     in.sender = &s;
     in.rcpt = &r;
     in.verified_host = o->host;   /* as the MTA would vouch for it */
@@ -314,13 +387,18 @@ static int cmd_check(const struct cfg *cfg, struct store *st, const struct opts 
     if (!trusted && cfg_checks_enabled(cfg)) {
         if ((chk = chk_open(cfg, err, sizeof err)) == NULL)
             fail("DNS checks: %s%s", err, "");
-        in.checks = chk_connect(chk, cfg, net_format(&a, ip, sizeof ip));
+        cc = chk_connect(chk, cfg, &a);
         if (!(s.flags & ENV_NULL))
             snprintf(sender, sizeof sender, "%s@%s", s.local, s.domain);
-        chk_mail(in.checks, cfg, o->helo ? o->helo : "", sender, 0);
+        chk_mail(cc, cfg, o->helo ? o->helo : "", sender, 0);
+        if (cc != NULL)
+            in.facts = chk_facts(cc);
     }
-    decide_rcpt(cfg, st, &in, util_now(), 1, &v, explain, sizeof explain);
-    chk_conn_free(in.checks);
+    if ((d = decider_new(st)) == NULL)
+        fail("out of memory%s%s", "", "");
+    decide_rcpt(d, cfg, &in, util_now(), 1, &v, explain, sizeof explain);
+    decider_free(d);
+    chk_conn_free(cc);
     chk_close(chk);
     if (o->json) {
         printf("{\"verdict\":\"%s\",\"reason\":\"%s\",\"remaining\":%u,\"why\":",
@@ -380,44 +458,12 @@ static int count_record(void *arg, const char *key, size_t klen, const void *val
     return 0;
 }
 
-struct counters_print {
-    int json;
-};
-
-static int print_counters(void *arg, const char *key, size_t klen, const void *val,
-                          size_t vlen, time_t expires)
-{
-    struct counters_print *cp = arg;
-    struct rec_counters c;
-    char host[STORE_MAX_KEY], since[32];
-    (void)expires;
-    if (klen < 3 || klen >= sizeof host || rec_counters_decode(val, vlen, &c) < 0)
-        return 0;
-    memcpy(host, key + 2, klen - 2);
-    host[klen - 2] = '\0';
-    if (cp->json) {
-        printf("{\"host\":");
-        json_string(stdout, host, strlen(host));
-        printf(",\"accepted\":%llu,\"tempfailed\":%llu,\"rejected\":%llu,\"errors\":%llu,"
-               "\"since\":%llu}\n",
-               (unsigned long long)c.accepted, (unsigned long long)c.tempfailed,
-               (unsigned long long)c.rejected, (unsigned long long)c.errors,
-               (unsigned long long)c.since);
-    } else {
-        printf("host %s accepted\t%llu\nhost %s tempfailed\t%llu\nhost %s rejected\t%llu\n"
-               "host %s errors\t%llu\nhost %s since\t%s\n",
-               host, (unsigned long long)c.accepted, host, (unsigned long long)c.tempfailed,
-               host, (unsigned long long)c.rejected, host, (unsigned long long)c.errors, host,
-               util_iso_time((time_t)c.since, since, sizeof since));
-    }
-    return 0;
-}
-
 static int cmd_stats(const struct cfg *cfg, struct store *st, const struct opts *o)
 {
     struct tally t;
     struct store_stats ss;
-    struct counters_print cp = {o->json};
+    struct metrics_instance in[CTL_MAX_INSTANCES];
+    int n;
 
     memset(&t, 0, sizeof t);
     t.cfg = cfg;
@@ -444,103 +490,10 @@ static int cmd_stats(const struct cfg *cfg, struct store *st, const struct opts 
                (unsigned long long)t.clients, (unsigned long long)t.clients_listed,
                (unsigned long long)t.wl, (unsigned long long)ss.bytes_used,
                (unsigned long long)ss.bytes_max);
-    if (store_iterate(st, "s|", t.now, print_counters, &cp) != STORE_OK)
+    if ((n = ctl_instances(st, t.now, in, CTL_MAX_INSTANCES)) < 0)
         fail("store failure%s%s", "", "");
-    return 0;
-}
-
-/* --- dump / load ----------------------------------------------------- */
-
-static int dump_one(void *arg, const char *key, size_t klen, const void *val,
-                    size_t vlen, time_t expires)
-{
-    const unsigned char *v = val;
-    (void)arg;
-    printf("{\"key\":");
-    json_string(stdout, key, klen);
-    printf(",\"expires\":%lld,\"value\":\"", (long long)expires);
-    for (size_t i = 0; i < vlen; i++)
-        printf("%02x", v[i]);
-    printf("\"");
-    /* decoded fields, for people reading the dump; load ignores them */
-    if (key[0] == 't') {
-        struct rec_triplet t;
-        if (rec_triplet_decode(val, vlen, &t) == 0)
-            printf(",\"type\":\"triplet\",\"first_seen\":%llu,\"last_seen\":%llu,\"passes\":%u",
-                   (unsigned long long)t.first_seen, (unsigned long long)t.last_seen, t.passes);
-    } else if (key[0] == 'c') {
-        struct rec_client c;
-        if (rec_client_decode(val, vlen, &c) == 0)
-            printf(",\"type\":\"client\",\"passes\":%u,\"last_pass\":%llu", c.passes,
-                   (unsigned long long)c.last_pass);
-    } else if (key[0] == 'w') {
-        printf(",\"type\":\"whitelist\"");
-    }
-    printf("}\n");
-    return ferror(stdout) ? 1 : 0;
-}
-
-static int cmd_load(struct store *st, const struct opts *o)
-{
-    FILE *fp;
-    char *line = NULL;
-    size_t cap = 0;
-    unsigned lineno = 0, loaded = 0;
-    time_t now = util_now();
-    int whitelist = 0, stamp = 0;
-
-    if (o->nargs != 1)
-        usage();
-    fp = strcmp(o->args[0], "-") == 0 ? stdin : fopen(o->args[0], "r");
-    if (fp == NULL)
-        fail("cannot open %s: %s", o->args[0], strerror(errno));
-    while (getline(&line, &cap, fp) > 0) {
-        struct json_obj obj;
-        const struct json_field *k, *e, *v;
-        unsigned char val[STORE_MAX_VALUE];
-        size_t vlen;
-        const char *why;
-        char where[32];
-
-        lineno++;
-        line[strcspn(line, "\n")] = '\0';
-        if (line[0] == '\0')
-            continue;
-        snprintf(where, sizeof where, "line %u", lineno);
-        if (json_parse_line(line, &obj, &why) < 0)
-            fail("%s: %s", where, why);
-        k = json_get(&obj, "key");
-        e = json_get(&obj, "expires");
-        v = json_get(&obj, "value");
-        if (!k || !k->str || !e || e->str || e->num < 0 || !v || !v->str || v->len % 2
-            || v->len / 2 > sizeof val || k->len == 0 || k->len >= STORE_MAX_KEY
-            || strlen(k->str) != k->len)
-            fail("%s: %s", where, "needs key, expires and value");
-        vlen = v->len / 2;
-        for (size_t i = 0; i < vlen; i++) {
-            unsigned hi, lo;
-            if (sscanf(v->str + 2 * i, "%1x%1x", &hi, &lo) != 2)
-                fail("%s: %s", where, "value is not hex");
-            val[i] = (unsigned char)(hi << 4 | lo);
-        }
-        if (e->num != 0 && e->num <= now) {
-            json_free(&obj);
-            continue;   /* expired while it was on disk */
-        }
-        if (store_put(st, k->str, val, vlen, (time_t)e->num) != STORE_OK)
-            fail("%s: %s", where, "store failure");
-        whitelist |= k->str[0] == 'w';
-        stamp |= strcmp(k->str, "v|whitelist") == 0;
-        loaded++;
-        json_free(&obj);
-    }
-    free(line);
-    if (fp != stdin)
-        fclose(fp);
-    /* a dump carries its own stamp; without one, tell running daemons */
-    if (whitelist && !stamp && decide_admin_bump(st) != STORE_OK)
-        fail("store failure%s%s", "", "");
-    fprintf(stderr, "greyrepctl: loaded %u records\n", loaded);
+    for (int i = 0; i < n; i++)
+        ctl_stats_print(stdout, &in[i], t.now, o->json);
     return 0;
 }
 
@@ -551,37 +504,94 @@ int main(int argc, char **argv)
     struct store *st;
     struct opts o;
     char err[512];
-    int opt, rc = 0;
+    int opt, rc = 0, own_args = 0;
     const char *verb, *sub = NULL;
 
-    while ((opt = getopt(argc, argv, "+c:h")) != -1) {
-        if (opt == 'c')
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    /* getopt names a missing -c argument itself */
+    while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
+        if (opt == 'c') {
             file = optarg;
-        else
+        } else if (opt == 'h') {
+            usage_text(stdout);
+            return 0;
+        } else if (opt == 'V') {
+            printf("greyrepctl %s\n", PACKAGE_VERSION);
+            return 0;
+        } else {
             usage();
+        }
     }
     if (optind >= argc)
-        usage();
+        missing("COMMAND", NULL);
     log_open("greyrepctl", 1, 0);
     verb = argv[optind++];
     if (strcmp(verb, "whitelist") == 0 || strcmp(verb, "greylist") == 0) {
         if (optind >= argc)
-            usage();
+            missing(strcmp(verb, "whitelist") == 0 ? "add, del or list" : "list or del", verb);
         sub = argv[optind++];
+        if (strcmp(sub, "list") != 0 && strcmp(sub, "del") != 0
+            && (strcmp(verb, "greylist") == 0 || strcmp(sub, "add") != 0))
+            usage_error(verb, "unknown subcommand ", sub);
+    } else if (strcmp(verb, "report") == 0 || strcmp(verb, "import") == 0
+               || (strcmp(verb, "stats") == 0 && has_arg(argc, argv, optind, "--prometheus"))) {
+        own_args = 1;     /* ctl_ops.h verbs parse their own arguments */
     } else if (strcmp(verb, "check") != 0 && strcmp(verb, "stats") != 0
                && strcmp(verb, "dump") != 0 && strcmp(verb, "load") != 0
-               && strcmp(verb, "expire") != 0) {
+               && strcmp(verb, "expire") != 0 && strcmp(verb, "del") != 0) {
         fprintf(stderr, "greyrepctl: unknown command %s\n", verb);
         usage();
     }
-    parse_opts(argc - optind, argv + optind, &o);
+    if (!own_args) {
+        parse_opts(argc - optind, argv + optind, &o);
+        if (strcmp(verb, "load") == 0 || strcmp(verb, "del") == 0) {
+            static const char *const load_names[] = {"FILE (or - for stdin)"};
+            static const char *const del_names[] = {"KEY (as dump prints it)"};
+            want_args(o.nargs, 1, verb[0] == 'l' ? load_names : del_names, verb);
+        } else if ((strcmp(verb, "dump") == 0 || strcmp(verb, "expire") == 0
+                    || strcmp(verb, "stats") == 0 || (sub && strcmp(sub, "list") == 0))
+                   && o.nargs != 0) {
+            usage_error(verb, "unexpected argument ", o.args[0]);
+        } else if (strcmp(verb, "check") == 0
+                   && (o.ip == NULL || o.from == NULL || o.rcpt == NULL)) {
+            missing(o.ip == NULL     ? "--ip IP"
+                    : o.from == NULL ? "--from SENDER"
+                                     : "--rcpt RCPT",
+                    "check");
+        }
+    }
 
     cfg = cfg_load(file, NULL, NULL);
     if (cfg == NULL)
         fail("invalid configuration %s", file, "");
-    st = store_open(&cfg->store, err, sizeof err);
+    /* as root: as [milter] user, so greyrep can open what we create */
+    st = ctl_store_open(cfg, err, sizeof err);
     if (st == NULL)
         fail("store: %s", err, "");
+
+    if (own_args) {
+        if (strcmp(verb, "report") == 0)
+            rc = ctl_report(cfg, st, argc - optind, argv + optind);
+        else if (strcmp(verb, "import") == 0)
+            rc = ctl_import(cfg, st, argc - optind, argv + optind);
+        else if (argc - optind != 1)
+            usage();
+        else {
+            struct metrics_instance in[CTL_MAX_INSTANCES];
+            int n = ctl_instances(st, util_now(), in, CTL_MAX_INSTANCES);
+            if (n < 0)
+                fail("store failure%s%s", "", "");
+            metrics_prometheus(stdout, in, n, util_now());
+            rc = fflush(stdout) == 0 ? 0 : 1;
+        }
+        store_close(st);
+        cfg_free(cfg);
+        return rc;
+    }
 
     if (strcmp(verb, "whitelist") == 0) {
         if (strcmp(sub, "add") == 0)
@@ -604,13 +614,11 @@ int main(int argc, char **argv)
     } else if (strcmp(verb, "stats") == 0) {
         rc = cmd_stats(cfg, st, &o);
     } else if (strcmp(verb, "dump") == 0) {
-        if (o.nargs != 0)
-            usage();
-        rc = store_iterate(st, "", util_now(), dump_one, NULL) == STORE_OK ? 0 : 1;
-        if (fflush(stdout) != 0)
-            rc = 1;
+        rc = ctl_dump(st);
     } else if (strcmp(verb, "load") == 0) {
-        rc = cmd_load(st, &o);
+        rc = ctl_load(st, o.args[0]);
+    } else if (strcmp(verb, "del") == 0) {
+        rc = ctl_del(st, o.args[0]);
     } else if (strcmp(verb, "expire") == 0) {
         size_t removed = 0;
         if (store_expire(st, util_now(), 0, &removed) != STORE_OK)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <strings.h>
+#include <time.h>
 
 #include "authres.h"
 #include "checks.h"
@@ -15,6 +16,7 @@
 #include "decide.h"
 #include "envaddr.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "negotiate.h"
 #include "netaddr.h"
@@ -37,6 +39,7 @@ struct conn {
     struct cfg *cfg;            /* a reference for the whole connection */
     unsigned long steps;        /* protocol flags negotiated (SMFIP_*) */
     int failed;                 /* a no-reply step failed: tempfail at EOM */
+    int refused;                /* on_error tempfail decided at connect (NR_CONN) */
     int ip;                     /* client is an IP address */
     struct net_addr client;
     char addr[NET_STRLEN];      /* client address text, for logs */
@@ -50,6 +53,7 @@ struct conn {
     int delayed;                /* a recipient passed after a delay */
     unsigned delayed_by;
     struct chk_conn *checks;    /* DNS checks; NULL for trusted or local clients */
+    struct msg_facts *bare;     /* the client alone, where no check waits */
     int trusted;
     int ar_count;               /* Authentication-Results fields seen */
     int nforged;                /* ... of which claim our authserv-id */
@@ -57,13 +61,13 @@ struct conn {
     int *forged;                /* their indices (1-based, per field name) */
 };
 
-static struct store *milter_store;
+static struct decider *milter_decider;
 static struct checks *milter_checks;
 static char milter_host[HOST_MAX];
 
-void milter_init(struct store *st, struct checks *chk)
+void milter_init(struct decider *d, struct checks *chk)
 {
-    milter_store = st;
+    milter_decider = d;
     milter_checks = chk;
     util_hostname(milter_host, sizeof milter_host);
 }
@@ -140,6 +144,22 @@ static const char *safe(const char *s, char *buf, size_t len)
     return buf;
 }
 
+/* on_error_answer - what a callback answers when it cannot do its work:
+ * on_error accept lets the connection or message through unfiltered
+ * (accept_code), tempfail refuses it for now */
+static sfsistat on_error_answer(const struct cfg *cfg, sfsistat accept_code)
+{
+    return cfg == NULL || cfg->on_error == ON_ERROR_ACCEPT ? accept_code : SMFIS_TEMPFAIL;
+}
+
+/*
+ * A connection that is not over IPv4/IPv6 (the milter family "unknown" or
+ * "unix") has no address to greylist.  It is local only when the MTA says
+ * so by naming the client "localhost": Postfix does for smtpd clients that
+ * are not on an Internet socket (and its non-SMTP mail comes as
+ * 127.0.0.1), Sendmail for "sendmail -bs" and other local submissions.
+ * Any other non-IP client is a decision greyrep cannot make: on_error.
+ */
 static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
     struct conn *c = conn_of(ctx);
@@ -148,8 +168,12 @@ static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
     if (c == NULL) {
         /* the negotiation could not set up a context: no step is "no reply" */
         if ((c = calloc(1, sizeof *c)) == NULL) {
-            log_err("out of memory at connect");
-            return SMFIS_TEMPFAIL;
+            struct cfg *cfg = cfg_current();
+            sfsistat r = on_error_answer(cfg, SMFIS_ACCEPT);
+            log_err("out of memory at connect: on_error %s",
+                    r == SMFIS_ACCEPT ? "accept (connection not filtered)" : "tempfail");
+            cfg_release(cfg);
+            return r;
         }
         c->cfg = cfg_current();
     }
@@ -158,12 +182,29 @@ static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
         net_format(&c->client, c->addr, sizeof c->addr);
         c->trusted = cfg_trusted(c->cfg, &c->client);
         if (!c->trusted)
-            c->checks = chk_connect(milter_checks, c->cfg, c->addr);
-    } else {
+            c->checks = chk_connect(milter_checks, c->cfg, &c->client);
+    } else if (hostname != NULL && strcasecmp(hostname, "localhost") == 0) {
         c->trusted = 1;
         util_strlcpy(c->addr, "local", sizeof c->addr);
-        log_info("client=%s host=%s: not an IP connection, treated as local",
-                 c->addr, safe(hostname, buf, sizeof buf));
+        log_info("client=%s host=localhost: not an IP connection, local by the MTA's word",
+                 c->addr);
+    } else {
+        sfsistat r = on_error_answer(c->cfg, SMFIS_ACCEPT);
+        log_warn("client=unknown host=%s: not an IP connection and not localhost: "
+                 "on_error %s", safe(hostname, buf, sizeof buf),
+                 r == SMFIS_ACCEPT ? "accept (connection not filtered)" : "tempfail");
+        if (c->steps & SMFIP_NR_CONN) {
+            /* no reply at connect: answer at each RCPT instead */
+            util_strlcpy(c->addr, "unknown", sizeof c->addr);
+            c->trusted = 1;
+            c->refused = r != SMFIS_ACCEPT;
+            smfi_setpriv(ctx, c);
+            return SMFIS_NOREPLY;
+        }
+        smfi_setpriv(ctx, NULL);
+        cfg_release(c->cfg);
+        free(c);
+        return r;
     }
     /* Postfix passes its forward-confirmed name or "unknown"; Sendmail says
      * whether its name was confirmed in {client_resolve}. */
@@ -190,6 +231,22 @@ static sfsistat on_helo(SMFICTX *ctx, char *helo)
                  safe(helo, buf, sizeof buf));
     util_strlcpy(c->helo, helo ? helo : "", sizeof c->helo);
     return go_on(c, SMFIP_NR_HELO);
+}
+
+/* rcpt_facts - the facts a recipient is decided on.  The bounded wait for
+ * the DNS checks happens here, at the first RCPT of a message, and only
+ * where their answers matter: not for trusted or authenticated senders. */
+static const struct msg_facts *rcpt_facts(struct conn *c)
+{
+    if (c->checks != NULL && !c->authenticated)
+        return chk_facts(c->checks);
+    if (c->bare == NULL) {
+        if ((c->bare = calloc(1, sizeof *c->bare)) == NULL)
+            return NULL;
+        c->bare->client_ip = c->ip;
+        c->bare->client = c->client;
+    }
+    return c->bare;
 }
 
 /* warn_address - one log line about a malformed or oversized address */
@@ -237,6 +294,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     struct env_addr rcpt;
     struct decide_input in;
     struct verdict v;
+    struct timespec t0, t1;
     char r[120], text[160];
 
     if (c == NULL) {
@@ -248,18 +306,32 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
         return accept ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
     }
     note_qid(ctx, c);
+    if (c->refused) {
+        smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
+        return SMFIS_TEMPFAIL;
+    }
     env_parse(arg, &rcpt);
     if (rcpt.flags & ENV_NULL)
         log_warn("client=%s qid=%s: empty recipient <>", c->addr, c->qid[0] ? c->qid : "-");
     warn_address(c, "recipient", arg, &rcpt);
-    in.client = c->ip ? &c->client : NULL;
+    clock_gettime(CLOCK_MONOTONIC, &t0);    /* latency: the DNS wait and the decision */
+    if ((in.facts = rcpt_facts(c)) == NULL) {
+        int accept = c->cfg->on_error == ON_ERROR_ACCEPT;
+        log_err("client=%s: out of memory at RCPT: on_error %s", c->addr,
+                accept ? "accept" : "tempfail");
+        return accept ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+    }
     in.verified_host = c->host[0] ? c->host : NULL;
-    in.checks = c->checks;
     in.authenticated = c->authenticated;
     in.sender = &c->sender;
     in.rcpt = &rcpt;
-    decide_rcpt(c->cfg, milter_store, &in, util_now(), 0, &v, NULL, 0);
-    decide_note(v.action, v.reason == R_ERROR);
+    decide_rcpt(milter_decider, c->cfg, &in, util_now(), 0, &v, NULL, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_note_decision(v.action, v.reason,
+                          (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000L
+                                     + (t1.tv_nsec - t0.tv_nsec) / 1000));
+    if (v.reason == R_GREY_PASSED)
+        metrics_note_pass(v.delayed);
     log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)", c->addr,
              c->qid[0] ? c->qid : "-", c->from, safe(arg, r, sizeof r),
              v.action == V_ACCEPT ? "accept" : v.action == V_REJECT ? "reject" : "tempfail",
@@ -304,11 +376,15 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
                 int cap = c->forged_cap ? c->forged_cap * 2 : 8;
                 int *grown = realloc(c->forged, (size_t)cap * sizeof *grown);
                 if (grown == NULL) {
-                    /* no reply here (NR_HDR): the message fails at its end */
-                    log_err("client=%s: out of memory noting forged Authentication-Results",
-                            c->addr);
+                    sfsistat r = on_error_answer(c->cfg, SMFIS_CONTINUE);
+                    log_err("client=%s: out of memory noting a forged Authentication-Results: "
+                            "on_error %s", c->addr,
+                            r == SMFIS_CONTINUE ? "accept (the field stays)" : "tempfail");
+                    if (r == SMFIS_CONTINUE)
+                        return go_on(c, SMFIP_NR_HDR);
+                    /* with no reply here (NR_HDR) the message fails at its end */
                     c->failed = 1;
-                    return go_on(c, SMFIP_NR_HDR);
+                    return (c->steps & SMFIP_NR_HDR) ? SMFIS_NOREPLY : r;
                 }
                 c->forged = grown;
                 c->forged_cap = cap;
@@ -395,6 +471,7 @@ static sfsistat on_close(SMFICTX *ctx)
     if (c != NULL) {
         smfi_setpriv(ctx, NULL);
         chk_conn_free(c->checks);
+        free(c->bare);
         cfg_release(c->cfg);
         free(c->forged);
         free(c);

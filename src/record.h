@@ -10,6 +10,9 @@
  *     w|TYPE|VALUE           admin whitelist entry (TYPE ip|host|sender|rcpt)
  *     v|whitelist            generation stamp of the admin whitelist
  *     s|HOST                 decision counters of one greyrep instance
+ *                            (version 1: struct rec_counters; greyrep now
+ *                            writes version 2, see metrics.h)
+ *     m|HOST|YYYYMMDDTHH     one hour of those counters (metrics.h)
  *
  *   Values start with a version byte.  rec_*_decode() returns -1 for a
  *   value it does not understand (wrong version, wrong length): callers

@@ -188,6 +188,47 @@ static enum dns_status dns_ares_status(int status)
     }
 }
 
+/* Outcome counters of every lookup, for the metrics (relaxed atomics:
+ * each is read on its own, a snapshot need not be exact across them). */
+static uint64_t dns_outcomes[DNS_O_N];
+
+/* dns_count - one more lookup with this outcome */
+static void dns_count(enum dns_outcome o)
+{
+    __atomic_add_fetch(&dns_outcomes[o], 1, __ATOMIC_RELAXED);
+}
+
+/* dns_outcome_of - the outcome kind of a c-ares status */
+static enum dns_outcome dns_outcome_of(int status, enum dns_status st)
+{
+    switch (status) {
+    case ARES_ESERVFAIL: return DNS_O_SERVFAIL;
+    case ARES_EREFUSED: return DNS_O_REFUSED;
+    case ARES_ETIMEOUT: return DNS_O_TIMEOUT;
+    default: break;
+    }
+    switch (st) {
+    case DNS_OK: return DNS_O_OK;
+    case DNS_NXDOMAIN: return DNS_O_NXDOMAIN;
+    case DNS_NODATA: return DNS_O_NODATA;
+    case DNS_PERMFAIL: return DNS_O_PERMFAIL;
+    default: return DNS_O_OTHER;
+    }
+}
+
+void dns_outcome_counts(uint64_t out[DNS_O_N])
+{
+    for (int i = 0; i < DNS_O_N; i++)
+        out[i] = __atomic_load_n(&dns_outcomes[i], __ATOMIC_RELAXED);
+}
+
+const char *dns_outcome_name(enum dns_outcome o)
+{
+    static const char *names[DNS_O_N] = {"ok", "nxdomain", "nodata", "servfail", "refused",
+                                         "timeout", "deadline", "other", "permfail"};
+    return o < DNS_O_N ? names[o] : "?";
+}
+
 /* dns_ares_callback - c-ares finished a query (loop thread) */
 static void dns_ares_callback(void *arg, int status, int timeouts,
                               unsigned char *abuf, int alen)
@@ -205,6 +246,7 @@ static void dns_ares_callback(void *arg, int status, int timeouts,
     }
     if (st != DNS_OK && st != DNS_NODATA && st != DNS_NXDOMAIN)
         len = 0;
+    dns_count(dns_outcome_of(status, st));
     pthread_mutex_lock(&r->lock);
     dns_query_complete_locked(q, st, abuf, len);
     query_unref_locked(q);
@@ -514,8 +556,10 @@ enum dns_status dns_wait(struct dns_query *q, const struct timespec *deadline)
     while (!q->done) {
         int rc = deadline ? pthread_cond_timedwait(&q->cond, &r->lock, deadline)
                           : pthread_cond_wait(&q->cond, &r->lock);
-        if (rc == ETIMEDOUT)
+        if (rc == ETIMEDOUT) {
+            dns_count(DNS_O_DEADLINE);
             break;
+        }
     }
     st = q->done ? q->status : DNS_TEMPFAIL;
     pthread_mutex_unlock(&r->lock);

@@ -22,6 +22,7 @@
 #define GREYREP_RESOLVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 enum dns_status {
@@ -62,6 +63,18 @@ int dns_parse_txt(const struct dns_query *q, struct dns_txt *out, int max);
 void dns_free_txt(struct dns_txt *txt, int n);
 int dns_parse_addrs(const struct dns_query *q, int family, void *out, int max); /* in_addr / in6_addr */
 int dns_parse_names(const struct dns_query *q, char **out, int max); /* PTR/MX targets; free() each */
+
+/* Counters of lookup outcomes since start (all resolvers of the process),
+ * for the metrics.  DNS_O_DEADLINE counts waiters that gave up (the lookup
+ * itself is counted again when it finishes); the rest count finished
+ * lookups by kind. */
+enum dns_outcome {
+    DNS_O_OK, DNS_O_NXDOMAIN, DNS_O_NODATA, DNS_O_SERVFAIL, DNS_O_REFUSED,
+    DNS_O_TIMEOUT, DNS_O_DEADLINE, DNS_O_OTHER, DNS_O_PERMFAIL, DNS_O_N
+};
+void dns_outcome_counts(uint64_t out[DNS_O_N]);
+/* dns_outcome_name - "ok", "nxdomain", ..., for metric labels */
+const char *dns_outcome_name(enum dns_outcome o);
 
 /* dns_deadline - now (CLOCK_MONOTONIC) + ms, for dns_wait() */
 void dns_deadline(struct timespec *ts, unsigned ms);

@@ -24,10 +24,15 @@ struct store_ops {
     int (*expire)(struct store *, time_t now, size_t max, size_t *removed);
     int (*stats)(struct store *, struct store_stats *);
     void (*maintain)(struct store *);
+    int (*put_many)(struct store *, const struct store_item *items, size_t n);
 };
 
 struct store {
     const struct store_ops *ops;
+    /* store_on_expire(): set before the store is shared, read-only after */
+    char expired_prefix[32];
+    store_expired_fn expired_fn;
+    void *expired_arg;
 };
 
 struct store *store_lmdb_open(const struct cfg_store *cfg, char *errbuf, size_t errlen);

@@ -8,6 +8,9 @@
 #    --no-install-recommends, with a policy-rc.d that keeps every packaged
 #    daemon from starting),
 # 2. autoreconf -fi,
+# 2b. the Debian package, once (tests/package/deb.sh: dpkg-buildpackage,
+#    apt-get install, greylist through Postfix, upgrade, purge), before the
+#    builds so that the package, not the tests, creates the greyrep user,
 # 3. for each of two builds - "plain" (default flags) and "asan"
 #    (-fsanitize=address,undefined) - in its own build directory:
 #    configure, make, make check (unit tests), every tests/integration/*.sh
@@ -24,6 +27,7 @@
 #   GREYREP_BUILD_ROOT=DIR        where the build directories go
 #                                 (default: SRC/build/ci)
 #   GREYREP_SKIP_DEMO=1   do not run the demo
+#   GREYREP_SKIP_PACKAGE=1  do not run the Debian package phase
 #   GREYREP_EXTRA_TESTS="FILE..."  more test scripts to run like tests/integration/*.sh
 #   MAKEFLAGS             passed on to make (default -jNPROC)
 set -u
@@ -65,7 +69,11 @@ PACKAGES="postfix swaks libio-socket-inet6-perl unbound bind9-dnsutils redis-ser
  libmilter-dev libspf2-dev libopendkim-dev liblmdb-dev lmdb-utils libc-ares-dev
  libhiredis-dev libcmocka-dev
  autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev m4
- liblockfile1 libwrap0 iproute2 procps psmisc perl coreutils"
+ liblockfile1 libwrap0 iproute2 procps psmisc perl coreutils
+ debhelper dpkg-dev adduser lintian python3"
+# ops: tests/integration/ops.sh imports the files Debian's postgrey installs;
+# xmllint checks the report's SVG
+PACKAGES="$PACKAGES postgrey libxml2-utils"
 
 install_packages() {
     local made_policy=0 rc=0 try
@@ -268,6 +276,19 @@ run_build() {
     unset ASAN_OPTIONS UBSAN_OPTIONS
     return 0
 }
+
+# ------------------------------------------------------------------ package
+# Once, not per build flavour: it builds its own .deb from a copy of TREE.
+if [ "$BOOT_OK" = 1 ] && [ "${GREYREP_SKIP_PACKAGE:-0}" != 1 ] && [ -f "$TREE/tests/package/deb.sh" ]; then
+    say "package: tests/package/deb.sh"
+    run_logged "$BUILD_ROOT/package.log" env GREYREP_SRC="$TREE" timeout 1800 \
+        bash "$TREE/tests/package/deb.sh" </dev/null
+    rc=$?
+    record_lines package "$BUILD_ROOT/package.log"
+    if [ $rc != 0 ] && ! grep -qaE '^FAIL: ' "$BUILD_ROOT/package.log"; then
+        record package FAIL "tests/package/deb.sh exited $rc without a FAIL line"
+    fi
+fi
 
 if [ "$BOOT_OK" = 1 ]; then
     for flavor in $BUILDS; do

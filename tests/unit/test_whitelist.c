@@ -6,7 +6,9 @@
  *   entries and their reasons); matching of clients by network and by
  *   verified host name (exact and .suffix), of senders and recipients by
  *   address, local@ and @domain; expiry, as admin entries carry it; the
- *   file loader; a table large enough to rehash.
+ *   file loader; a table large enough to rehash.  Clients-file lines by
+ *   shape (partial IPv4, CIDR, /RE/, trailing dot) and the errors that name
+ *   FILE:LINE, the value and why.
  */
 #include "autoconf.h"
 
@@ -392,10 +394,176 @@ static void test_load_file(void **state)
     unit_rmtree(dir);
 }
 
+/* test_client_lines - a clients-file line: its type, canonical text, or
+ * the error (naming why); never a host name that cannot match */
+static void test_client_lines(void **state)
+{
+    static const struct {
+        const char *in;
+        int ok;
+        enum wl_type t;
+        const char *want;   /* canonical text, or a substring of why */
+    } t[] = {
+        {"195.235.39", 1, WL_IP, "195.235.39.0/24"},
+        {"10.1", 1, WL_IP, "10.1.0.0/16"},
+        {"10", 1, WL_IP, "10.0.0.0/8"},
+        {"192.0.2.7", 1, WL_IP, "192.0.2.7"},
+        {"192.0.2.7/24", 1, WL_IP, "192.0.2.0/24"},
+        {"2a01:4180:4051:0800::/64", 1, WL_IP, "2a01:4180:4051:800::/64"},
+        {"mail.example.org.", 1, WL_HOST, "mail.example.org"},
+        {".Example.ORG.", 1, WL_HOST, ".example.org"},
+        {"/^mail[0-9]+\\.example\\.org$/", 1, WL_HOST, "/^mail[0-9]+\\.example\\.org$/"},
+        {"/^MX.*\\.Example\\.net$/", 1, WL_HOST, "/^MX.*\\.Example\\.net$/"},
+        {"300.1.2.3", 0, WL_IP, "over 255"},
+        {"10.0.0.0/33", 0, WL_IP, "over /32"},
+        {"1.2.3.4.5", 0, WL_IP, "more than four"},
+        {"1..2.3", 0, WL_IP, "empty IPv4 octet"},
+        {"10.1/16", 0, WL_IP, "all four octets"},
+        {"010.1.2.3", 0, WL_IP, "leading zero"},
+        {"1.2.3.", 0, WL_IP, "empty IPv4 octet"},
+        {"2001:db8::/129", 0, WL_IP, "over /128"},
+        {"2001:zz8::1", 0, WL_IP, "not an IP"},
+        {"mail..example.org", 0, WL_HOST, "empty label"},
+        {"mail.example.org..", 0, WL_HOST, "empty label"},
+        {"host.300", 0, WL_HOST, "numeric last label"},
+        {"/[a-/", 0, WL_HOST, "unterminated [ expression"},
+        {"/a(b/", 0, WL_HOST, "not a valid POSIX"},
+        {"//", 0, WL_HOST, "empty regular expression"},
+        {"/^mail/i", 0, WL_HOST, "closing /"},
+        /* costly to compile: refused before regcomp() sees them */
+        {"/a+++++++++++++++++++++/", 0, WL_HOST, "repetition of a repetition"},
+        {"/a*{2}/", 0, WL_HOST, "repetition of a repetition"},
+        {"/((((((a))))))/", 0, WL_HOST, "nested more than 5"},
+        {"/(a{0,33})/", 0, WL_HOST, "over 32"},
+        {"/a{1}b{2}c{3}/", 0, WL_HOST, "more than two"},
+        {"/a{x}/", 0, WL_HOST, "malformed"},
+        {"/(a)\\1/", 0, WL_HOST, "back-reference"},
+        {"/[a/", 0, WL_HOST, "unterminated"},
+        {"/^(mx|mail)[0-9]{1,3}\\.[[:alpha:]]+\\.example$/", 1, WL_HOST,
+         "/^(mx|mail)[0-9]{1,3}\\.[[:alpha:]]+\\.example$/"},
+        {"/^[]a+]+(x(y(z(w)+)*)?)$/", 1, WL_HOST, "/^[]a+]+(x(y(z(w)+)*)?)$/"},
+    };
+    char long_re[WL_REGEX_MAX + 8];
+    (void)state;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        enum wl_type type;
+        char out[WL_VALUE_MAX + 1];
+        const char *why = NULL;
+        int rc;
+        wl_client_type(t[i].in, &type);
+        if (type != t[i].t)
+            fail_msg("%s: type %s, want %s", t[i].in, wl_type_name(type), wl_type_name(t[i].t));
+        rc = wl_normalise(type, t[i].in, out, sizeof out, &why);
+        if (t[i].ok && rc != 0)
+            fail_msg("%s refused: %s", t[i].in, why);
+        if (t[i].ok && strcmp(out, t[i].want) != 0)
+            fail_msg("%s: \"%s\", want \"%s\"", t[i].in, out, t[i].want);
+        if (!t[i].ok && rc == 0)
+            fail_msg("%s accepted as \"%s\"", t[i].in, out);
+        if (!t[i].ok && strstr(why, t[i].want) == NULL)
+            fail_msg("%s: why \"%s\", want \"%s\"", t[i].in, why, t[i].want);
+    }
+    /* a regular expression is bounded */
+    long_re[0] = '/';
+    memset(long_re + 1, 'a', WL_REGEX_MAX + 1);
+    strcpy(long_re + WL_REGEX_MAX + 2, "/");
+    {
+        char out[WL_VALUE_MAX + 1];
+        const char *why = NULL;
+        assert_int_equal(wl_normalise(WL_HOST, long_re, out, sizeof out, &why), -1);
+        assert_non_null(strstr(why, "longer"));
+        long_re[WL_REGEX_MAX + 1] = '/';
+        long_re[WL_REGEX_MAX + 2] = '\0';
+        assert_int_equal(wl_normalise(WL_HOST, long_re, out, sizeof out, &why), 0);
+    }
+}
+
+/* test_match_regex - /RE/ hosts and partial networks, as matched */
+static void test_match_regex(void **state)
+{
+    static const struct {
+        const char *ip, *host, *match;
+    } t[] = {
+        {"203.0.113.5", "mail12.example.org", "host /^mail[0-9]+\\.example\\.org$/"},
+        {"203.0.113.5", "MAIL7.Example.ORG", "host /^mail[0-9]+\\.example\\.org$/"},
+        {"203.0.113.5", "mail.example.org", NULL},
+        {"203.0.113.5", "mail12.example.org.evil", NULL},
+        {"203.0.113.5", "x.smtp3.relay.example", "host /smtp[0-9]\\.relay/"},
+        {"203.0.113.5", NULL, NULL},
+        {"195.235.39.200", NULL, "ip 195.235.39.0/24"},
+        {"195.235.40.1", NULL, NULL},
+        {"10.1.255.1", NULL, "ip 10.1.0.0/16"},
+        {"10.2.0.1", NULL, NULL},
+    };
+    struct wl *wl = wl_new();
+    const char *why;
+    char what[400];
+    (void)state;
+
+    assert_int_equal(wl_add(wl, WL_HOST, "/^mail[0-9]+\\.example\\.org$/", 0, &why), 0);
+    assert_int_equal(wl_add(wl, WL_HOST, "/smtp[0-9]\\.relay/", NOW + 10, &why), 0);
+    assert_int_equal(wl_add(wl, WL_HOST, "/smtp[0-9]\\.relay/", 0, &why), 0);
+    assert_int_equal(wl_add(wl, WL_IP, "195.235.39", 0, &why), 0);
+    assert_int_equal(wl_add(wl, WL_IP, "10.1", 0, &why), 0);
+    assert_int_equal(wl_add(wl, WL_HOST, "/(/", 0, &why), -1);
+    assert_int_equal(wl_count(wl), 4);
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct net_addr a;
+        int hit;
+        assert_int_equal(net_parse(t[i].ip, &a), 0);
+        what[0] = '\0';
+        hit = wl_match_client(wl, &a, t[i].host, NOW + 100, what, sizeof what);
+        if (hit != (t[i].match != NULL))
+            fail_msg("%s %s: match %d (%s)", t[i].ip, t[i].host ? t[i].host : "-", hit, what);
+        if (hit && strcmp(what, t[i].match) != 0)
+            fail_msg("%s %s: \"%s\", want \"%s\"", t[i].ip, t[i].host, what, t[i].match);
+    }
+    wl_free(wl);
+}
+
+/* collect_report - keep the last report line */
+static void collect_report(void *arg, const char *line)
+{
+    char *buf = arg;
+    size_t n = strlen(buf);
+    snprintf(buf + n, 2048 - n, "%s\n", line);
+}
+
+/* test_load_file_errors - each bad line is FILE:LINE: VALUE: why */
+static void test_load_file_errors(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 64], want[PATH_MAX + 200];
+    static char reports[2048];
+    struct wl *wl = wl_new();
+    static const char *bad[] = {
+        "300.1.2.3: IPv4 octet over 255", "10.0.0.0/33: network prefix over /32",
+        "mail..example.org: empty label", "/(/: not a valid POSIX",
+    };
+    (void)state;
+
+    unit_tmpdir(dir, sizeof dir);
+    unit_write(dir, "clients",
+               "195.235.39\n300.1.2.3\n10.0.0.0/33\nmail..example.org\n/(/\nmx.example.org.\n",
+               path, sizeof path);
+    reports[0] = '\0';
+    assert_int_equal(wl_load_file(wl, 1, WL_IP, path, collect_report, reports), -1);
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(want, sizeof want, "%s:%zu: %s", path, i + 2, bad[i]);
+        if (strstr(reports, want) == NULL)
+            fail_msg("no \"%s\" in:\n%s", want, reports);
+    }
+    assert_int_equal(wl_count(wl), 2);
+    wl_free(wl);
+    unit_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_types),
+        cmocka_unit_test(test_client_lines),
+        cmocka_unit_test(test_match_regex),
+        cmocka_unit_test(test_load_file_errors),
         cmocka_unit_test(test_normalise_valid),
         cmocka_unit_test(test_normalise_invalid),
         cmocka_unit_test(test_match_ip),
