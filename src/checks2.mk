@@ -30,8 +30,10 @@ tests_unit_test_dkim_CFLAGS = $(AM_CFLAGS) $(OPENDKIM_CFLAGS)
 tests_unit_test_dkim_LDADD = $(OPENDKIM_LIBS)
 
 tests_unit_test_iprev_SOURCES = tests/unit/test_iprev.c \
-	src/iprev.c src/iprev.h src/log.c src/log.h src/util.c src/util.h $(CHECKS2_FAKE)
+	src/iprev.c src/iprev.h src/log.c src/log.h src/util.c src/util.h $(CHECKS2_FAKE) \
+	src/orgdomain.c src/orgdomain.h
 tests_unit_test_iprev_CPPFLAGS = $(CHECKS2_CPPFLAGS)
+tests_unit_test_iprev_LDADD = $(LIBPSL_LIBS) -lpthread
 
 tests_unit_test_dnsbl_SOURCES = tests/unit/test_dnsbl.c \
 	src/dnsbl.c src/dnsbl.h src/util.c src/util.h $(CHECKS2_FAKE)
@@ -48,9 +50,9 @@ tests_unit_test_authres_LDADD = $(OPENDKIM_LIBS)
 tests_unit_test_checks2_zone_SOURCES = tests/unit/test_checks2_zone.c \
 	src/dkim.c src/dkim.h src/iprev.c src/iprev.h src/dnsbl.c src/dnsbl.h \
 	src/resolver.c src/resolver_zone.c src/resolver.h src/resolver_impl.h \
-	src/log.c src/log.h src/util.c src/util.h
+	src/log.c src/log.h src/util.c src/util.h src/orgdomain.c src/orgdomain.h
 tests_unit_test_checks2_zone_CFLAGS = $(AM_CFLAGS) $(OPENDKIM_CFLAGS) $(CARES_CFLAGS)
-tests_unit_test_checks2_zone_LDADD = $(OPENDKIM_LIBS) $(CARES_LIBS)
+tests_unit_test_checks2_zone_LDADD = $(OPENDKIM_LIBS) $(CARES_LIBS) $(LIBPSL_LIBS)
 
 EXTRA_DIST += \
 	tests/data/dkim/README \

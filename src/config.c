@@ -90,6 +90,24 @@ static const struct cfg_key cfg_keys[] = {
     {"dnsbl", "zones", K_DNSBL, OFF(dnsbl_zones), 0, 0, ""},
     {"dnsbl", "threshold", K_UINT, OFF(dnsbl_threshold), 1, 100000, "5"},
     {"dnsbl", "action", K_BL_ACTION, OFF(dnsbl_action), 0, 0, "tempfail"},
+    /* reputation (reputation.h explains each) */
+    {"greylist", "selective", K_BOOL, OFF(rep.selective), 0, 0, "no"},
+    {"reputation", "enabled", K_BOOL, OFF(rep.enabled), 0, 0, "yes"},
+    {"reputation", "half_life", K_DURATION, OFF(rep.half_life), 3600, 3650 * 86400U, "30d"},
+    {"reputation", "min_messages", K_UINT, OFF(rep.min_messages), 1, 1000000, "5"},
+    {"reputation", "min_age", K_DURATION, OFF(rep.min_age), 0, 365 * 86400, "2d"},
+    {"reputation", "trust_lifetime", K_DURATION, OFF(rep.trust_lifetime), 3600, 3650 * 86400U, "35d"},
+    {"reputation", "trust_score", K_UINT, OFF(rep.trust_score), 1, 100, "75"},
+    {"reputation", "suspicious_score", K_UINT, OFF(rep.suspicious_score), 0, 99, "35"},
+    {"reputation", "bad_score", K_UINT, OFF(rep.bad_score), 0, 99, "20"},
+    {"reputation", "bad_action", K_BL_ACTION, OFF(rep.bad_action), 0, 0, "tempfail"},
+    {"reputation", "defer_dkim", K_BOOL, OFF(rep.defer_dkim), 0, 0, "no"},
+    {"ratelimit", "enabled", K_BOOL, OFF(rep.rl_enabled), 0, 0, "no"},
+    {"ratelimit", "rate", K_UINT, OFF(rep.rl_rate), 1, 1000000, "100"},
+    {"ratelimit", "burst", K_UINT, OFF(rep.rl_burst), 1, 1000000, "50"},
+    {"ratelimit", "multiple", K_UINT, OFF(rep.rl_multiple), 1, 1000, "3"},
+    {"greytrap", "recipients", K_STR, OFF(rep.trap_file), 0, 0, SYSCONFDIR "/greyrep/greytraps"},
+    {"greytrap", "penalty", K_DURATION, OFF(rep.trap_penalty), 60, 365 * 86400, "1d"},
     /* ops: the optional metrics endpoint, off unless set */
     {"metrics", "listen", K_LISTEN, OFF(metrics_listen), 0, 0, ""},
 };
@@ -427,6 +445,7 @@ struct cfg *cfg_defaults(void)
             log_panic("bad default for %s.%s", cfg_keys[i].section, cfg_keys[i].name);
     cfg->refs = 1;
     cfg->wl = wl_new();
+    cfg->greytraps = wl_new();
     return cfg;
 }
 
@@ -437,6 +456,7 @@ void cfg_free(struct cfg *cfg)
     free(cfg->trusted);
     free(cfg->dnsbl);
     wl_free(cfg->wl);
+    wl_free(cfg->greytraps);
     free(cfg);
 }
 
@@ -524,12 +544,25 @@ static void cfg_load_lists(struct cfg *cfg, const int explicit[3], struct cfg_st
     }
 }
 
+/* cfg_check_rep - the reputation keys together, and the greytrap file
+ * (rcpt entries; the default path may be absent) */
+static void cfg_check_rep(struct cfg *cfg, int explicit_traps, const char *file,
+                          unsigned lineno, struct cfg_state *st)
+{
+    const struct cfg_rep *r = &cfg->rep;
+    if (!(r->bad_score < r->suspicious_score && r->suspicious_score < r->trust_score))
+        cfg_problem(st, file, lineno,
+                    "[reputation] needs bad_score < suspicious_score < trust_score%s%s", "", "");
+    if (r->trap_file[0] != '\0' && (explicit_traps || access(r->trap_file, F_OK) == 0))
+        wl_load_file(cfg->greytraps, 0, WL_RCPT, r->trap_file, cfg_wl_report, st);
+}
+
 struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
 {
     struct cfg_state st = {report ? report : cfg_log_report, arg, 0};
     char line[4096], section[64] = "";
     unsigned lineno = 0;
-    int explicit_lists[3] = {0, 0, 0};
+    int explicit_lists[3] = {0, 0, 0}, explicit_traps = 0;
     struct cfg_store_lines store_lines = {0, 0, 0, 0, 0};
     struct cfg *cfg;
     FILE *fp;
@@ -646,6 +679,7 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
         if (strcmp(section, "milter") == 0 && strcmp(key, "socket_group") == 0
             && *value != '\0' && getgrnam(value) == NULL)
             cfg_problem(&st, file, lineno, "socket_group: no such group %s%s", value, "");
+        explicit_traps |= strcmp(section, "greytrap") == 0 && strcmp(key, "recipients") == 0;
         if (strcmp(section, "whitelist") == 0)
             explicit_lists[strcmp(key, "clients") == 0 ? 0 : strcmp(key, "recipients") == 0 ? 1 : 2] = 1;
     }
@@ -657,6 +691,7 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
                     "[greylist] suspicious_delay is longer than retry_window%s%s", "", "");
     cfg_check_store(&cfg->store, &store_lines, file, &st);
     cfg_load_lists(cfg, explicit_lists, &st);
+    cfg_check_rep(cfg, explicit_traps, file, lineno, &st);
     if (cfg->authserv_id[0] == '\0')
         util_hostname(cfg->authserv_id, sizeof cfg->authserv_id);
     if (st.bad) {

@@ -60,6 +60,28 @@ struct cfg_greylist {
 /* What a check's bad result does to the verdict. */
 enum cfg_action { ACT_NONE, ACT_GREYLIST, ACT_TEMPFAIL, ACT_REJECT };
 
+/* [reputation], [ratelimit], [greytrap] and [greylist] selective; the
+ * meaning of each is in reputation.h */
+struct cfg_rep {
+    int enabled;
+    unsigned half_life;           /* s: counters halve in this time */
+    unsigned min_messages;        /* good history before trust */
+    unsigned min_age;             /* s from first sight before trust */
+    unsigned trust_lifetime;      /* s of silence after which trust is lost */
+    unsigned trust_score;         /* 0..100 */
+    unsigned suspicious_score;
+    unsigned bad_score;
+    enum cfg_action bad_action;   /* tempfail | reject */
+    int defer_dkim;               /* accept at RCPT, decide at end of message */
+    int selective;                /* [greylist] selective */
+    int rl_enabled;               /* [ratelimit] enabled */
+    unsigned rl_rate;             /* tokens (recipients) an hour, new identity */
+    unsigned rl_burst;            /* bucket capacity, new identity */
+    unsigned rl_multiple;         /* established: this many times its usual rate */
+    char trap_file[PATH_MAX];     /* [greytrap] recipients */
+    unsigned trap_penalty;        /* s a client that mailed a trap stays bad */
+};
+
 struct wl;
 struct dnsbl_list;
 
@@ -102,6 +124,9 @@ struct cfg {
     struct dnsbl_list *dnsbl;         /* parsed zones; n == 0 when none */
     unsigned dnsbl_threshold;         /* score at or over: dnsbl_action */
     enum cfg_action dnsbl_action;     /* tempfail | reject */
+    /* [reputation] [ratelimit] [greytrap] */
+    struct cfg_rep rep;
+    struct wl *greytraps;             /* the trap recipients (rcpt entries) */
     /* [metrics] */
     char metrics_listen[80];          /* "" = no HTTP endpoint */
 

@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "netaddr.h"
 #include "record.h"
+#include "reputation.h"
 #include "util.h"
 #include "whitelist.h"
 
@@ -73,11 +74,13 @@ const char *ctl_record_problem(const char *key, const unsigned char *val, size_t
     struct metrics_snapshot n;
     char host[METRICS_HOST_MAX];
     time_t hour;
+    struct rep_rec r;
     struct net_addr a;
-    char shown[NET_STRLEN];
+    char shown[NET_STRLEN], gkey[STORE_MAX_KEY];
+    const char *why;
 
     if (key[0] == '\0' || key[1] != '|')
-        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|, m|)";
+        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|, m|, r|, g|)";
     switch (key[0]) {
     case 't':
         if (!triplet_key_ok(key + 2))
@@ -105,8 +108,16 @@ const char *ctl_record_problem(const char *key, const unsigned char *val, size_t
             || metrics_parse_hour_key(key, strlen(key), host, sizeof host, &hour) < 0)
             return "not an hourly counters key (m|HOST|YYYYMMDDTHH)";
         return metrics_decode(val, vlen, &n) < 0 ? "value is not a counters record" : NULL;
+    case 'r':   /* reputation: r|KIND|VALUE, see reputation.h */
+        if (!rep_key_ok(key))
+            return "not a reputation key (r|KIND|VALUE)";
+        return rep_rec_decode(val, vlen, &r) < 0 ? "value is not a reputation record" : NULL;
+    case 'g':   /* admin greytrap: g|ADDR or g|@DOMAIN, as greyrepctl writes it */
+        if (decide_greytrap_key(key + 2, gkey, sizeof gkey, &why) < 0 || strcmp(gkey, key) != 0)
+            return "not a greytrap key (g|ADDR or g|@DOMAIN)";
+        return rec_wl_decode(val, vlen, &w) < 0 ? "value is not a greytrap record" : NULL;
     default:
-        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|, m|)";
+        return "not a key greyrep knows (t|, c|, w|, v|whitelist, s|, m|, r|, g|)";
     }
 }
 
@@ -213,6 +224,10 @@ static int dump_one(void *arg, const char *key, size_t klen, const void *val, si
                (unsigned long long)c.last_pass);
     } else if (key[0] == 'w') {
         printf(",\"type\":\"whitelist\"");
+    } else if (key[0] == 'r') {
+        printf(",\"type\":\"reputation\"");
+    } else if (key[0] == 'g') {
+        printf(",\"type\":\"greytrap\"");
     }
     printf("}\n");
     return ferror(stdout) ? 1 : 0;

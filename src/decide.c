@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "decide.h"
+#include "decide_rep.h"
 #include "greylist.h"
 #include "iprev.h"
 #include "log.h"
@@ -41,6 +42,11 @@ struct decider *decider_new(struct store *st)
     pthread_rwlock_init(&d->admin_lock, NULL);
     d->admin_stamp_len = (size_t)-1;
     return d;
+}
+
+struct store *decider_store(struct decider *d)
+{
+    return d != NULL ? d->st : NULL;
 }
 
 void decider_free(struct decider *d)
@@ -181,6 +187,18 @@ static void explainf(char *buf, size_t len, const char *fmt, ...)
     }
 }
 
+struct explain_buf {
+    char *buf;
+    size_t len;
+};
+
+/* explain_line - drep_explain's output into the explanation */
+static void explain_line(void *arg, const char *line)
+{
+    struct explain_buf *e = arg;
+    explainf(e->buf, e->len, "%s", line);
+}
+
 void decide_triplet_key(const struct cfg *cfg, const struct net_addr *client,
                         const char *spf_domain, const struct env_addr *sender,
                         const struct env_addr *rcpt, char *key, size_t len)
@@ -219,6 +237,7 @@ struct decide_run {
     unsigned char stamp[STAMP_MAX];
     size_t stamp_len;           /* (size_t)-1: the mirror was never loaded */
     int stale;                  /* the admin whitelist changed: nothing decided */
+    struct decide_rep *rep;     /* the reputation slots and what they say */
     struct verdict v;
 };
 
@@ -229,13 +248,23 @@ static int decide_update(void *arg, struct store_rec *rec, size_t n)
     const struct store_rec *stamp = &rec[SLOT_STAMP];
     size_t len = stamp->found ? stamp->len : 0;
 
+    unsigned delay = r->delay;
+    int no_auto = 0;
+
     (void)n;
     if (r->check_stamp && (len != r->stamp_len || memcmp(stamp->val, r->stamp, len) != 0)) {
         r->stale = 1;
         return -1;
     }
-    policy_records(&r->cfg->grey, r->delay, &rec[SLOT_TRIPLET], &rec[SLOT_CLIENT], r->now,
-                   &r->v);
+    /* reputation first (greytrap, bad, rate limit, trusted), then the
+     * triplet with the delay the sender's trust level asks for */
+    if (!drep_judge(r->rep, r->cfg, rec, r->now, &r->v, &delay, &no_auto)) {
+        struct cfg_greylist g = r->cfg->grey;
+        if (no_auto)
+            g.auto_whitelist = 0;   /* a suspicious history outweighs it */
+        policy_records(&g, delay, &rec[SLOT_TRIPLET], &rec[SLOT_CLIENT], r->now, &r->v);
+    }
+    drep_finish(r->rep, r->cfg, rec, r->now, &r->v);
     return r->dry_run ? -1 : 0;
 }
 
@@ -330,11 +359,12 @@ static const char *explain_checks(const struct msg_facts *mf, const char *host, 
  */
 static int greylist(struct decider *d, const struct cfg *cfg, const struct decide_input *in,
                     const struct policy_facts *f, const char *host, unsigned delay, time_t now,
-                    int dry_run, char *tkey, size_t tlen, struct verdict *v, char *what,
-                    size_t wlen)
+                    int dry_run, char *tkey, size_t tlen, struct decide_rep *x,
+                    struct verdict *v, char *what, size_t wlen)
 {
     struct store_rec rec[SLOT_COUNT];
     struct decide_run r;
+    size_t nslots;
     char ckey[NET_STRLEN + 4];
     const struct net_addr *client = &in->facts->client;
 
@@ -345,16 +375,19 @@ static int greylist(struct decider *d, const struct cfg *cfg, const struct decid
     r.delay = delay;
     r.now = now;
     r.dry_run = dry_run;
+    r.rep = x;
+    drep_prepare(x, cfg, in, now);
     for (int round = 0;; round++) {
         memset(rec, 0, sizeof rec);
         rec[SLOT_TRIPLET].key = tkey;
         rec[SLOT_CLIENT].key = ckey;
         rec[SLOT_STAMP].key = ADMIN_STAMP_KEY;
         rec[SLOT_STAMP].compare_only = 1;
+        nslots = drep_slots(x, rec);
         r.stamp_len = admin_stamp_copy(d, r.stamp);
         r.check_stamp = round == 0;     /* a second change meanwhile waits */
         r.stale = 0;
-        if (store_update(d->st, rec, SLOT_COUNT, now, decide_update, &r) != STORE_OK)
+        if (store_update(d->st, rec, nslots, now, decide_update, &r) != STORE_OK)
             return -1;
         if (!r.stale)
             break;
@@ -364,8 +397,11 @@ static int greylist(struct decider *d, const struct cfg *cfg, const struct decid
             return w;
     }
     *v = r.v;
+    if (v->reason == R_DEFER)
+        util_strlcpy(v->defer_key, tkey, sizeof v->defer_key);
     if (v->bad_record)
-        log_warn("store: a record for %s did not decode; treated as absent", tkey);
+        log_warn("store: a record for %s or its sender's reputation did not decode; "
+                 "treated as absent", tkey);
     return 0;
 }
 
@@ -379,6 +415,7 @@ void decide_rcpt(struct decider *d, const struct cfg *cfg, const struct decide_i
     char what[WL_VALUE_MAX + 32], tkey[STORE_MAX_KEY], addr[NET_STRLEN];
     const char *host = in->verified_host;
     int w = 0, decided, greylisted = 0;
+    struct decide_rep rep;
 
     if (explain)
         explain[0] = '\0';
@@ -418,8 +455,8 @@ void decide_rcpt(struct decider *d, const struct cfg *cfg, const struct decide_i
     }
     if (!decided) {
         policy_delay(cfg, &f, &wait);
-        w = greylist(d, cfg, in, &f, host, wait.delay, now, dry_run, tkey, sizeof tkey, v, what,
-                     sizeof what);
+        w = greylist(d, cfg, in, &f, host, wait.delay, now, dry_run, tkey, sizeof tkey, &rep, v,
+                     what, sizeof what);
         if (w < 0) {
             decide_error(cfg, v, "store failure");
             explainf(explain, explain_len, "%s", v->why);
@@ -430,6 +467,8 @@ void decide_rcpt(struct decider *d, const struct cfg *cfg, const struct decide_i
             policy_static(cfg, &f, v);
         } else {
             greylisted = 1;
+            if (explain != NULL)
+                drep_explain(&rep, explain_line, &(struct explain_buf){explain, explain_len});
         }
     }
     if (!f.trusted && !f.authenticated)

@@ -42,6 +42,7 @@
 #include "facts.h"
 #include "netaddr.h"
 #include "policy.h"
+#include "reputation.h"
 #include "store.h"
 
 struct decider;
@@ -53,6 +54,13 @@ struct decide_input {
     int authenticated;
     const struct env_addr *sender;
     const struct env_addr *rcpt;
+    int rcpt_index;                  /* recipients of this message decided
+                                      * before this one (0: the first) */
+    int defer_ok;                    /* the deferred decision may be used:
+                                      * no recipient was accepted plainly */
+    int earned;                      /* a recipient of this message was
+                                      * accepted by greylisting or reputation
+                                      * already (the message is counted) */
 };
 
 /* The records one decision reads and writes, by name: the slots of its
@@ -61,7 +69,10 @@ enum decide_slot {
     SLOT_TRIPLET,   /* t|NET|SENDER|RCPT: the greylisting state */
     SLOT_CLIENT,    /* c|ADDR: passes, for the auto-whitelist */
     SLOT_STAMP,     /* v|whitelist: compare-only, the admin list's generation */
-    SLOT_COUNT
+    SLOT_TRAP_ADDR, /* g|LOCAL@DOMAIN: compare-only, an admin greytrap */
+    SLOT_TRAP_DOMAIN, /* g|@DOMAIN: compare-only, an admin greytrap domain */
+    SLOT_REP,       /* r|KIND|VALUE: the first of the reputation identities */
+    SLOT_COUNT = SLOT_REP + REP_RCPT_IDS
 };
 
 /* decider_new - the admin mirror and counters of one process; st may be
@@ -89,6 +100,36 @@ struct decide_counters {
     uint64_t accepted, tempfailed, rejected, errors;
 };
 void decider_counters(struct decider *d, struct decide_counters *out);
+
+#define DECIDE_DEFER_MAX 4 /* deferred recipients of one message, at most */
+
+/* decide_eom - end of message: learn the accepted message and its DKIM
+ * results, and decide a deferred message, in one store update over the
+ * message's identities and its deferred triplets (the keys of the R_DEFER
+ * verdicts, ndeferred <= DECIDE_DEFER_MAX; an aligned DKIM pass passes
+ * them, as a proper retry would).  learn: a recipient was accepted by
+ * greylisting or reputation (a message taken only for whitelisted
+ * recipients teaches nothing: anyone can mail postmaster@).  grey_passed:
+ * a recipient passed greylisting.  Returns V_ACCEPT, or V_TEMPFAIL for a deferred message
+ * without an aligned DKIM pass (its triplets stay pending, so a retry
+ * after the delay passes); why says which.  A store failure is logged and
+ * changes no answer.  A message without DKIM signatures and without
+ * deferred recipients needs no store update (it was learnt at RCPT). */
+enum verdict_action decide_eom(struct decider *d, const struct cfg *cfg,
+                               const struct msg_facts *facts, const struct env_addr *sender,
+                               char deferred[][STORE_MAX_KEY], int ndeferred, int learn,
+                               int grey_passed, time_t now, char *why, size_t why_len);
+
+/* decide_expired - store_on_expire() hook for "t|": a pending triplet that
+ * expired without a retry is an abandonment for the identities its key
+ * names (network or SPF domain, and the sender's domain).  arg is the
+ * decider. */
+void decide_expired(void *arg, const char *key, size_t klen, const void *val, size_t vlen,
+                    time_t expired);
+
+/* decide_greytrap_key - "g|VALUE" for an admin greytrap entry (a recipient
+ * address or @domain); -1 with *why if it is not one */
+int decide_greytrap_key(const char *value, char *key, size_t len, const char **why);
 
 /* decide_admin_bump - greyrepctl: tell every daemon the admin list changed */
 int decide_admin_bump(struct store *st);

@@ -44,6 +44,7 @@
 #include "checks.h"
 #include "config.h"
 #include "decide.h"
+#include "orgdomain.h"
 #include "log.h"
 #include "metrics.h"
 #include "milter.h"
@@ -435,6 +436,9 @@ int main(int argc, char **argv)
         log_fatal("DNS checks: %s", err);
     if ((the_decider = decider_new(the_store)) == NULL)
         log_fatal("out of memory");
+    /* reputation: the public suffix list once, and abandonments from the sweep */
+    org_init(NULL);
+    store_on_expire(the_store, "t|", decide_expired, the_decider);
     milter_init(the_decider, the_checks);
     log_steps(cfg);
     cfg_install(cfg);

@@ -29,6 +29,7 @@
 #include "ctl_load.h"
 #include "ctl_ops.h"
 #include "ctl_owner.h"
+#include "ctl_rep.h"
 #include "decide.h"
 #include "envaddr.h"
 #include "greylist.h"
@@ -64,6 +65,9 @@ static void usage_text(FILE *fp)
             "  load FILE|-\n"
             "  del KEY          (a raw key, as dump prints it)\n"
             "  expire\n"
+            "  reputation show IDENTITY [--json] | list [--top N] [--sort KEY] [--json]\n"
+            "  reputation reset IDENTITY\n"
+            "  greytrap add ADDR | del ADDR | list [--json]\n"
             "TYPE is ip, host, sender or rcpt\n");
 }
 
@@ -530,6 +534,8 @@ int main(int argc, char **argv)
         missing("COMMAND", NULL);
     log_open("greyrepctl", 1, 0);
     verb = argv[optind++];
+    if (strcmp(verb, "reputation") == 0 || strcmp(verb, "greytrap") == 0)
+        return ctl_rep_main(file, verb, argc - optind, argv + optind);
     if (strcmp(verb, "whitelist") == 0 || strcmp(verb, "greylist") == 0) {
         if (optind >= argc)
             missing(strcmp(verb, "whitelist") == 0 ? "add, del or list" : "list or del", verb);

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "iprev.h"
+#include "orgdomain.h"
 #include "util.h"
 #include "log.h"
 
@@ -431,7 +432,7 @@ enum iprev_generic iprev_generic_name(const char *name, const struct iprev_addr 
 {
     char s[256];
     size_t len, host_len, i;
-    int dots = 0;
+    int hl;
     bool weak = false;
 
     if (name == NULL || !iprev_name_ok(name))
@@ -448,16 +449,13 @@ enum iprev_generic iprev_generic_name(const char *name, const struct iprev_addr 
     if (client != NULL && client->family == AF_INET6 && iprev_v6_in_name(s, len, client->bytes))
         return IPREV_GENERIC_ADDRESS;
 
-    /* words count only left of the registered domain (the last two labels,
-     * an approximation that needs no public suffix list) */
-    host_len = len;
-    for (i = len; i > 0; i--)
-        if (s[i - 1] == '.' && ++dots == 2) {
-            host_len = i - 1;
-            break;
-        }
-    if (dots < 2)
+    /* words count only left of the organisational domain (public suffix
+     * list): in mail.dsl-provider.co.uk the host part is "mail", where the
+     * old last-two-labels rule took "mail.dsl-provider" and found "dsl" */
+    hl = org_host_len(s);
+    if (hl <= 0)
         return IPREV_GENERIC_NO;
+    host_len = (size_t)hl;
     for (i = 0; i < host_len;) {
         size_t j = i;
         while (j < host_len && s[j] >= 'a' && s[j] <= 'z')

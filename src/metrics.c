@@ -17,7 +17,7 @@
 #include "util.h"
 
 #define NFIELDS (sizeof(struct metrics_snapshot) / sizeof(uint64_t))
-#define KNOWN_REASONS (R_SPF_FAIL + 1)
+#define KNOWN_REASONS (R_DEFER + 1)    /* the last verdict_reason */
 
 _Static_assert(sizeof(struct metrics_snapshot) % sizeof(uint64_t) == 0,
                "struct metrics_snapshot must be uint64_t fields only");

@@ -52,6 +52,11 @@ struct conn {
     int authenticated;
     int delayed;                /* a recipient passed after a delay */
     unsigned delayed_by;
+    int nrcpt;                  /* recipients decided in this message */
+    int n_plain;                /* ... accepted outright */
+    int n_deferred;             /* ... accepted for the end-of-message decision */
+    int n_earned;               /* ... accepted by greylisting or reputation */
+    char deferred[DECIDE_DEFER_MAX][STORE_MAX_KEY]; /* their triplet keys */
     struct chk_conn *checks;    /* DNS checks; NULL for trusted or local clients */
     struct msg_facts *bare;     /* the client alone, where no check waits */
     int trusted;
@@ -271,6 +276,7 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
     c->delayed = 0;
     c->delayed_by = 0;
     c->failed = 0;
+    c->nrcpt = c->n_plain = c->n_deferred = c->n_earned = 0;
     c->qid[0] = '\0';
     note_qid(ctx, c);
     env_parse(arg, &c->sender);
@@ -325,6 +331,9 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     in.authenticated = c->authenticated;
     in.sender = &c->sender;
     in.rcpt = &rcpt;
+    in.rcpt_index = c->nrcpt++;
+    in.defer_ok = c->n_plain == 0 && c->n_deferred < DECIDE_DEFER_MAX;
+    in.earned = c->n_earned > 0;
     decide_rcpt(milter_decider, c->cfg, &in, util_now(), 0, &v, NULL, 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     metrics_note_decision(v.action, v.reason,
@@ -332,11 +341,20 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
                                      + (t1.tv_nsec - t0.tv_nsec) / 1000));
     if (v.reason == R_GREY_PASSED)
         metrics_note_pass(v.delayed);
-    log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)", c->addr,
+    log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)%s%s%s%s", c->addr,
              c->qid[0] ? c->qid : "-", c->from, safe(arg, r, sizeof r),
              v.action == V_ACCEPT ? "accept" : v.action == V_REJECT ? "reject" : "tempfail",
-             policy_reason_name(v.reason), v.why);
+             policy_reason_name(v.reason), v.why, v.assessed ? " trust=" : "",
+             v.assessed ? rep_level_name((enum rep_level)v.trust) : "",
+             v.assessed ? " " : "", v.assessed ? v.trust_why : "");
     if (v.action == V_ACCEPT) {
+        if (v.reason == R_GREY_PASSED || v.reason == R_GREY_KNOWN || v.reason == R_AUTO
+            || v.reason == R_REP_TRUSTED || v.reason == R_DEFER)
+            c->n_earned++;
+        if (v.reason == R_DEFER)
+            util_strlcpy(c->deferred[c->n_deferred++], v.defer_key, STORE_MAX_KEY);
+        else
+            c->n_plain++;
         if (v.reason == R_GREY_PASSED && v.delayed >= c->delayed_by) {
             c->delayed = 1;
             c->delayed_by = v.delayed;
@@ -344,9 +362,10 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
         return SMFIS_CONTINUE;
     }
     if (v.action == V_REJECT) {
-        smfi_setreply(ctx, "550", "5.7.1", v.reason == R_DNSBL
-                                               ? "Rejected: client is listed in DNS block lists"
-                                               : "Rejected: SPF does not allow this client");
+        smfi_setreply(ctx, "550", "5.7.1",
+                      v.reason == R_DNSBL     ? "Rejected: client is listed in DNS block lists"
+                      : v.reason == R_REP_BAD ? "Rejected: poor sender reputation"
+                                              : "Rejected: SPF does not allow this client");
         return SMFIS_REJECT;
     }
     if (v.reason == R_ERROR) {
@@ -355,7 +374,14 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
         smfi_setreply(ctx, "451", "4.7.1", "Client is listed in DNS block lists, try again later");
     } else if (v.reason == R_SPF_FAIL) {
         smfi_setreply(ctx, "451", "4.7.1", "SPF does not allow this client, try again later");
+    } else if (v.reason == R_RATE) {
+        /* RFC 7372 4.7.28: mail flood detected */
+        smfi_setreply(ctx, "451", "4.7.28", "Rate limited: too much mail from this sender, "
+                                            "try again later");
+    } else if (v.reason == R_REP_BAD) {
+        smfi_setreply(ctx, "451", "4.7.1", "Poor sender reputation, try again later");
     } else {
+        /* greylisting, and greytraps, which must look the same */
         snprintf(text, sizeof text, "Greylisted, please try again in %u seconds",
                  v.remaining);
         smfi_setreply(ctx, "451", "4.7.1", text);
@@ -444,6 +470,23 @@ static sfsistat on_eom(SMFICTX *ctx)
                      c->qid[0] ? c->qid : "-");
         if (summary[0] != '\0')
             log_info("client=%s qid=%s: %s", c->addr, c->qid[0] ? c->qid : "-", summary);
+    }
+    if (c->nrcpt > 0 && !c->trusted && !c->authenticated && rcpt_facts(c) != NULL) {
+        /* learn the accepted message; decide a deferred one */
+        char why[300];
+        if (decide_eom(milter_decider, c->cfg, rcpt_facts(c), &c->sender, c->deferred,
+                       c->n_deferred, c->n_earned > 0, c->delayed && c->delayed_by > 0,
+                       util_now(), why, sizeof why) != V_ACCEPT) {
+            log_info("client=%s qid=%s from=%s: tempfail (deferred: %s)", c->addr,
+                     c->qid[0] ? c->qid : "-", c->from, why);
+            smfi_setreply(ctx, "451", "4.7.1",
+                          "Greylisted: the message is not signed by its sender's domain, "
+                          "please try again later");
+            c->delayed = 0;
+            return SMFIS_TEMPFAIL;
+        }
+        if (why[0] != '\0')
+            log_info("client=%s qid=%s: accept (%s)", c->addr, c->qid[0] ? c->qid : "-", why);
     }
     if (c->delayed) {
         snprintf(value, sizeof value, "delayed %u seconds by greyrep-%s at %s; %s",

@@ -15,7 +15,9 @@ const char *policy_reason_name(enum verdict_reason r)
 {
     static const char *names[] = {"trusted", "authenticated", "whitelisted",
                                   "auto-whitelisted", "greylisted", "too-early",
-                                  "passed", "known", "error", "dnsbl", "spf-fail"};
+                                  "passed", "known", "error", "dnsbl", "spf-fail",
+                                  "reputation-trusted", "reputation-bad", "rate-limited",
+                                  "greytrap", "deferred"};
     return names[r];
 }
 

@@ -31,7 +31,12 @@ enum verdict_reason {
     R_GREY_KNOWN,
     R_ERROR,        /* no decision possible: on_error */
     R_DNSBL,        /* DNS block list score at or over the threshold */
-    R_SPF_FAIL      /* SPF fail with fail_action tempfail or reject */
+    R_SPF_FAIL,     /* SPF fail with fail_action tempfail or reject */
+    R_REP_TRUSTED,  /* reputation: trusted (history or selective greylisting) */
+    R_REP_BAD,      /* reputation: bad (history or greytrap penalty) */
+    R_RATE,         /* rate limited */
+    R_TRAP,         /* the recipient is a greytrap */
+    R_DEFER         /* accepted at RCPT, decided at end of message (DKIM) */
 };
 
 struct verdict {
@@ -41,6 +46,11 @@ struct verdict {
     unsigned delayed;     /* R_GREY_PASSED: seconds the message was delayed */
     int bad_record;       /* a stored record did not decode (treated as absent) */
     char why[320];        /* one line for logs and greyrepctl check */
+    int assessed;         /* reputation judged this message: trust is set */
+    int trust;            /* enum rep_level of the message */
+    char trust_why[160];  /* "RULE score N" behind trust, for the log line */
+    char defer_key[STORE_MAX_KEY]; /* R_DEFER: the pending triplet, which an
+                                    * aligned DKIM pass at end of message passes */
 };
 
 struct msg_facts;

@@ -67,7 +67,7 @@ say "greyrep test suite: $SRC ($(uname -srm), $NPROC cpus, uid $(id -u), builds:
 PACKAGES="postfix swaks libio-socket-inet6-perl unbound bind9-dnsutils redis-server
  miltertest opendkim-tools python3-dkim python3-yaml
  libmilter-dev libspf2-dev libopendkim-dev liblmdb-dev lmdb-utils libc-ares-dev
- libhiredis-dev libcmocka-dev
+ libhiredis-dev libcmocka-dev libpsl-dev publicsuffix
  autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev m4
  liblockfile1 libwrap0 iproute2 procps psmisc perl coreutils
  debhelper dpkg-dev adduser lintian python3"

@@ -369,6 +369,13 @@ static void test_generic(void)
         {"a..b", "192.0.2.10", IPREV_GENERIC_NO},
         {"mail.example.com", NULL, IPREV_GENERIC_NO},
         {"dyn.isp.example.net", NULL, IPREV_GENERIC_KEYWORD},
+        /* the host part ends at the organisational domain (public suffix
+         * list), not at the last two labels */
+        {"mail.dsl-provider.co.uk", "192.0.2.10", IPREV_GENERIC_NO},
+        {"mx.pool-hosting.com.au", "192.0.2.10", IPREV_GENERIC_NO},
+        {"dsl.example.co.uk", "192.0.2.10", IPREV_GENERIC_KEYWORD},
+        {"abc.pool.isp.co.uk", "192.0.2.10", IPREV_GENERIC_KEYWORD},
+        {"dyn.co.uk", "192.0.2.10", IPREV_GENERIC_NO},
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -44,6 +44,19 @@ tests_unit_test_store_lmdb_SOURCES = tests/unit/test_store_lmdb.c tests/unit/uni
 tests_unit_test_store_lmdb_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_lmdb_LDADD = $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/test_orgdomain tests/unit/test_reputation \
+	tests/unit/test_decide_rep
+TESTS += tests/unit/test_orgdomain tests/unit/test_reputation tests/unit/test_decide_rep
+tests_unit_test_decide_rep_SOURCES = tests/unit/test_decide_rep.c tests/unit/unit_util.h
+tests_unit_test_decide_rep_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_decide_rep_LDADD = $(UNIT_LDADD)
+tests_unit_test_reputation_SOURCES = tests/unit/test_reputation.c tests/unit/unit_util.h
+tests_unit_test_reputation_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_reputation_LDADD = $(UNIT_LDADD)
+tests_unit_test_orgdomain_SOURCES = tests/unit/test_orgdomain.c tests/unit/unit_util.h
+tests_unit_test_orgdomain_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_orgdomain_LDADD = $(UNIT_LDADD)
+
 tests_unit_test_decide_SOURCES = tests/unit/test_decide.c tests/unit/unit_util.h
 tests_unit_test_decide_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_decide_LDADD = $(UNIT_LDADD)
