@@ -48,6 +48,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "milter.h"
+#include "negotiate.h"
 #include "notify.h"
 #include "record.h"
 #include "store.h"
@@ -222,6 +223,16 @@ static void warn_restart_only(const struct cfg *old, const struct cfg *new)
                  "take effect at the next restart");
 }
 
+/* log_steps - with -d, the protocol steps new connections will ask for
+ * (each connection logs what its MTA granted) */
+static void log_steps(const struct cfg *cfg)
+{
+    char buf[400];
+    if (log_debug_enabled())
+        log_debug("milter protocol steps for new connections: %s",
+                  neg_format(neg_steps(cfg, ~0UL), buf, sizeof buf));
+}
+
 /* reload - SIGUSR1: build the new configuration beside the old one */
 static void reload(const char *file)
 {
@@ -238,6 +249,7 @@ static void reload(const char *file)
         fresh->store = old->store;
         cfg_install(fresh);
         log_info("configuration reloaded from %s", file);
+        log_steps(fresh);
     }
     cfg_release(old);
 }
@@ -439,6 +451,7 @@ int main(int argc, char **argv)
     org_init(NULL);
     store_on_expire(the_store, "t|", on_expired, NULL);
     milter_init(the_decider, the_checks);
+    log_steps(cfg);
     cfg_install(cfg);
 
     if (pthread_create(&sig_tid, NULL, signal_thread, (void *)file) != 0

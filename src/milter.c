@@ -18,13 +18,28 @@
 #include "log.h"
 #include "metrics.h"
 #include "milter.h"
+#include "negotiate.h"
 #include "netaddr.h"
 #include "util.h"
 
 #define HOST_MAX 256
 
+/* negotiate.h repeats libmilter's protocol bits; they must agree */
+_Static_assert(NEG_NOHDRS == SMFIP_NOHDRS && NEG_NOBODY == SMFIP_NOBODY
+                   && NEG_NOEOH == SMFIP_NOEOH && NEG_NOHELO == SMFIP_NOHELO
+                   && NEG_NODATA == SMFIP_NODATA && NEG_NOUNKNOWN == SMFIP_NOUNKNOWN
+                   && NEG_NR_CONN == SMFIP_NR_CONN && NEG_NR_HELO == SMFIP_NR_HELO
+                   && NEG_NR_MAIL == SMFIP_NR_MAIL && NEG_NR_RCPT == SMFIP_NR_RCPT
+                   && NEG_NR_HDR == SMFIP_NR_HDR && NEG_NR_EOH == SMFIP_NR_EOH
+                   && NEG_NR_BODY == SMFIP_NR_BODY && NEG_NR_DATA == SMFIP_NR_DATA
+                   && NEG_NR_UNKN == SMFIP_NR_UNKN,
+               "negotiate.h and mfdef.h disagree");
+
 struct conn {
     struct cfg *cfg;            /* a reference for the whole connection */
+    unsigned long steps;        /* protocol flags negotiated (SMFIP_*) */
+    int failed;                 /* a no-reply step failed: tempfail at EOM */
+    int refused;                /* on_error tempfail decided at connect (NR_CONN) */
     int ip;                     /* client is an IP address */
     struct net_addr client;
     char addr[NET_STRLEN];      /* client address text, for logs */
@@ -66,6 +81,40 @@ void milter_init(struct decider *d, struct checks *chk)
 static struct conn *conn_of(SMFICTX *ctx)
 {
     return smfi_getpriv(ctx);
+}
+
+/* go_on - "continue", or no reply at all where the step was negotiated so */
+static sfsistat go_on(const struct conn *c, unsigned long nr)
+{
+    return c != NULL && (c->steps & nr) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* on_negotiate - ask for the steps the configuration needs (negotiate.h);
+ * the connection's context starts here, with its configuration */
+static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                             unsigned long f2, unsigned long f3, unsigned long *pf0,
+                             unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    char off[400], got[400];
+
+    (void)f2;
+    (void)f3;
+    if (c == NULL || (c->cfg = cfg_current()) == NULL) {
+        log_err("cannot set up a connection context: every protocol step is used");
+        free(c);
+        return SMFIS_ALL_OPTS;
+    }
+    c->steps = neg_steps(c->cfg, f1);
+    *pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS) & f0;
+    *pf1 = c->steps;
+    *pf2 = 0;
+    *pf3 = 0;
+    if (log_debug_enabled())
+        log_debug("negotiated protocol steps: %s (MTA offered %s)",
+                  neg_format(c->steps, got, sizeof got), neg_format(f1, off, sizeof off));
+    smfi_setpriv(ctx, c);
+    return SMFIS_CONTINUE;
 }
 
 /* macro - a macro's value, or "" */
@@ -118,18 +167,21 @@ static sfsistat on_error_answer(const struct cfg *cfg, sfsistat accept_code)
  */
 static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
-    struct conn *c = calloc(1, sizeof *c);
+    struct conn *c = conn_of(ctx);
     char buf[300];
 
     if (c == NULL) {
-        struct cfg *cfg = cfg_current();
-        sfsistat r = on_error_answer(cfg, SMFIS_ACCEPT);
-        log_err("out of memory at connect: on_error %s",
-                r == SMFIS_ACCEPT ? "accept (connection not filtered)" : "tempfail");
-        cfg_release(cfg);
-        return r;
+        /* the negotiation could not set up a context: no step is "no reply" */
+        if ((c = calloc(1, sizeof *c)) == NULL) {
+            struct cfg *cfg = cfg_current();
+            sfsistat r = on_error_answer(cfg, SMFIS_ACCEPT);
+            log_err("out of memory at connect: on_error %s",
+                    r == SMFIS_ACCEPT ? "accept (connection not filtered)" : "tempfail");
+            cfg_release(cfg);
+            return r;
+        }
+        c->cfg = cfg_current();
     }
-    c->cfg = cfg_current();
     c->ip = sa != NULL && net_from_sockaddr(sa, &c->client) == 0;
     if (c->ip) {
         net_format(&c->client, c->addr, sizeof c->addr);
@@ -146,6 +198,15 @@ static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
         log_warn("client=unknown host=%s: not an IP connection and not localhost: "
                  "on_error %s", safe(hostname, buf, sizeof buf),
                  r == SMFIS_ACCEPT ? "accept (connection not filtered)" : "tempfail");
+        if (c->steps & SMFIP_NR_CONN) {
+            /* no reply at connect: answer at each RCPT instead */
+            util_strlcpy(c->addr, "unknown", sizeof c->addr);
+            c->trusted = 1;
+            c->refused = r != SMFIS_ACCEPT;
+            smfi_setpriv(ctx, c);
+            return SMFIS_NOREPLY;
+        }
+        smfi_setpriv(ctx, NULL);
         cfg_release(c->cfg);
         free(c);
         return r;
@@ -159,7 +220,7 @@ static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
             util_strlcpy(c->host, hostname, sizeof c->host);
     }
     smfi_setpriv(ctx, c);
-    return SMFIS_CONTINUE;
+    return go_on(c, SMFIP_NR_CONN);
 }
 
 static sfsistat on_helo(SMFICTX *ctx, char *helo)
@@ -174,7 +235,7 @@ static sfsistat on_helo(SMFICTX *ctx, char *helo)
         log_warn("client=%s: HELO of %zu bytes cut: %s", c->addr, strlen(helo),
                  safe(helo, buf, sizeof buf));
     util_strlcpy(c->helo, helo ? helo : "", sizeof c->helo);
-    return SMFIS_CONTINUE;
+    return go_on(c, SMFIP_NR_HELO);
 }
 
 /* rcpt_facts - the facts a recipient is decided on.  The bounded wait for
@@ -214,6 +275,7 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
         return SMFIS_CONTINUE;
     c->delayed = 0;
     c->delayed_by = 0;
+    c->failed = 0;
     c->nrcpt = c->n_plain = c->n_deferred = c->n_earned = 0;
     c->qid[0] = '\0';
     note_qid(ctx, c);
@@ -228,7 +290,7 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
             snprintf(sender, sizeof sender, "%s@%s", c->sender.local, c->sender.domain);
         chk_mail(c->checks, c->cfg, c->helo, sender, c->authenticated);
     }
-    return SMFIS_CONTINUE;
+    return go_on(c, SMFIP_NR_MAIL);
 }
 
 static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
@@ -250,6 +312,10 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
         return accept ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
     }
     note_qid(ctx, c);
+    if (c->refused) {
+        smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
+        return SMFIS_TEMPFAIL;
+    }
     env_parse(arg, &rcpt);
     if (rcpt.flags & ENV_NULL)
         log_warn("client=%s qid=%s: empty recipient <>", c->addr, c->qid[0] ? c->qid : "-");
@@ -327,8 +393,8 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 {
     struct conn *c = conn_of(ctx);
     if (c == NULL || name == NULL || value == NULL)
-        return SMFIS_CONTINUE;
-    if (!c->trusted && strcasecmp(name, "Authentication-Results") == 0) {
+        return go_on(c, SMFIP_NR_HDR);
+    if (!c->trusted && !c->failed && strcasecmp(name, "Authentication-Results") == 0) {
         c->ar_count++;
         if (authres_claims_authserv(value, c->cfg->authserv_id)) {
             /* the MTA bounds the header size, and so this array */
@@ -340,7 +406,11 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
                     log_err("client=%s: out of memory noting a forged Authentication-Results: "
                             "on_error %s", c->addr,
                             r == SMFIS_CONTINUE ? "accept (the field stays)" : "tempfail");
-                    return r;
+                    if (r == SMFIS_CONTINUE)
+                        return go_on(c, SMFIP_NR_HDR);
+                    /* with no reply here (NR_HDR) the message fails at its end */
+                    c->failed = 1;
+                    return (c->steps & SMFIP_NR_HDR) ? SMFIS_NOREPLY : r;
                 }
                 c->forged = grown;
                 c->forged_cap = cap;
@@ -349,7 +419,7 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
         }
     }
     chk_header(c->checks, name, value);
-    return SMFIS_CONTINUE;
+    return go_on(c, SMFIP_NR_HDR);
 }
 
 static sfsistat on_eoh(SMFICTX *ctx)
@@ -357,7 +427,7 @@ static sfsistat on_eoh(SMFICTX *ctx)
     struct conn *c = conn_of(ctx);
     if (c != NULL)
         chk_eoh(c->checks);
-    return SMFIS_CONTINUE;
+    return go_on(c, SMFIP_NR_EOH);
 }
 
 static sfsistat on_body(SMFICTX *ctx, unsigned char *buf, size_t len)
@@ -365,7 +435,7 @@ static sfsistat on_body(SMFICTX *ctx, unsigned char *buf, size_t len)
     struct conn *c = conn_of(ctx);
     if (c != NULL && buf != NULL)
         chk_body(c->checks, buf, len);
-    return SMFIS_CONTINUE;
+    return go_on(c, SMFIP_NR_BODY);
 }
 
 static sfsistat on_eom(SMFICTX *ctx)
@@ -376,6 +446,14 @@ static sfsistat on_eom(SMFICTX *ctx)
     if (c == NULL)
         return SMFIS_CONTINUE;
     note_qid(ctx, c);
+    if (c->failed) {
+        log_warn("client=%s qid=%s: a forged Authentication-Results could not be removed: "
+                 "tempfail", c->addr, c->qid[0] ? c->qid : "-");
+        c->failed = 0;
+        c->delayed = 0;
+        smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
+        return SMFIS_TEMPFAIL;
+    }
     /* a sender must not hand us our own verdict: remove claims of our id,
      * from the last to the first so the indices stay valid */
     for (int i = c->nforged - 1; i >= 0; i--) {
@@ -426,7 +504,7 @@ static sfsistat on_abort(SMFICTX *ctx)
 {
     struct conn *c = conn_of(ctx);
     if (c != NULL)
-        c->delayed = 0;
+        c->delayed = c->failed = 0;
     return SMFIS_CONTINUE;
 }
 
@@ -458,4 +536,5 @@ struct smfiDesc milter_desc = {
     .xxfi_eom = on_eom,
     .xxfi_abort = on_abort,
     .xxfi_close = on_close,
+    .xxfi_negotiate = on_negotiate,
 };

@@ -12,15 +12,36 @@
  *
  *   The only way to change records in a decision is store_update(): it reads
  *   up to STORE_MAX_KEYS records, hands them to a pure callback, and writes
- *   what the callback returns as one atomic step.  LMDB does that inside one
- *   write transaction; Redis does it with an optimistic compare-and-swap
- *   script and retries the callback when another host got there first, so
- *   concurrent deciders never lose an update.
+ *   what the callback returns as one atomic step.  Concurrent updates are
+ *   serializable: each one sees the records as left by the updates before
+ *   it, and none is lost.
+ *
+ *   Read first: the callback is first run on a read-only view (an LMDB read
+ *   transaction, which takes no writer lock; one Redis MGET).  If it
+ *   returns 0 with every action STORE_KEEP, that is the answer and nothing
+ *   is written.  Otherwise it runs again on the records as they are under
+ *   the write path, and that second run is what counts.
+ *
+ *   Write path, LMDB: group commit.  Updates that arrive while a write
+ *   transaction is in progress queue up; one of their threads then runs
+ *   the whole queue (up to 64) in one write transaction, each callback in
+ *   arrival order and seeing the writes of the ones before it, and every
+ *   caller returns its own result once that transaction has committed.  A
+ *   callback that returns -1 writes nothing and does not disturb the rest
+ *   of the batch; an LMDB error while writing one update fails that update
+ *   (STORE_ERROR) and the batch is replayed without it.  Redis: an
+ *   optimistic compare-and-swap script, retried when another host got
+ *   there first.
+ *
+ *   Durability: store_update() returns only once its writes have been
+ *   committed (LMDB: reached the OS, so kill -9 loses nothing acknowledged;
+ *   flushed to disk every sync_interval, or at every commit with 0).
  *
  *   An expiry of 0 means "never".  A record whose expiry has passed is
  *   absent for every reader, whether or not the sweeper has removed it yet.
  * ERRORS
  *   Functions return STORE_OK, STORE_NOTFOUND (get only) or STORE_ERROR.
+ *   store_update() returns STORE_OK also when the callback aborted.
  *   On STORE_ERROR one line has been logged already; callers answer with the
  *   configured on_error action and say nothing more about the store.
  * THREADS
@@ -66,9 +87,12 @@ struct store_rec {
 /*
  * store_update_fn - decide the new values from the old ones
  *   Called with every rec[i].found/val/len/expires filled and action set to
- *   STORE_KEEP.  Must be pure (no I/O, no clock): it may be called more than
- *   once for one store_update() when another writer raced it.  Return 0 to
- *   commit the actions, -1 to abort without writing anything.
+ *   STORE_KEEP.  Must be pure (no I/O, no clock, results only through rec
+ *   and arg, and every output rewritten on each call): it is called at
+ *   least twice for an update that writes (the read-first pass, then the
+ *   write path), and more often when another writer raced it or a batch
+ *   was replayed.  The last call is the one whose actions were committed.
+ *   Return 0 to commit the actions, -1 to abort without writing anything.
  */
 typedef int (*store_update_fn)(void *arg, struct store_rec *rec, size_t n);
 
@@ -90,6 +114,10 @@ struct store_stats {
     uint64_t records;     /* records present (may include expired ones) */
     uint64_t bytes_used;  /* backend's estimate of space in use */
     uint64_t bytes_max;   /* LMDB map size; 0 for Redis */
+    /* since store_open(), in this process: */
+    uint64_t updates_read_only; /* store_update() answered without a write */
+    uint64_t group_commits;     /* write transactions of store_update() (LMDB) */
+    uint64_t updates_written;   /* store_update() calls in those */
 };
 
 /* store_open - open the backend named in cfg; NULL with errbuf filled on failure */

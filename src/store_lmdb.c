@@ -16,7 +16,15 @@
  *     (1 ms or more): LMDB's lock is not fair, and a sweeper that asks
  *     again at once keeps winning it while decisions wait (measured: max
  *     RCPT latency 135-205 ms during a 1M sweep without the pause);
- *   - stale reader slots are cleared in store_maintain().
+ *   - stale reader slots are cleared in store_maintain();
+ *   - store_update() reads first, in a read transaction (no writer lock);
+ *     only an update that changes something queues for a group commit
+ *     (store.h): the thread that finds no batch running takes the queue
+ *     (at most GC_MAX), runs every callback in one write transaction,
+ *     commits, and wakes the others with their results.  Without nested
+ *     transactions: an aborting callback wrote nothing yet, and an LMDB
+ *     error poisons the whole transaction, so the batch is replayed
+ *     without the update that met it.
  * DURABILITY
  *   With sync_interval > 0 the environment is opened MDB_NOSYNC: a commit
  *   has reached the OS page cache when it returns, so a killed process
@@ -43,6 +51,7 @@
 #define SWEEP_BATCH 100     /* deletions per sweep transaction */
 #define SWEEP_SCAN 1000     /* records looked at per sweep transaction */
 #define MAX_GROW_TRIES 8
+#define GC_MAX 64           /* decisions per group commit at most */
 
 struct store_lmdb {
     struct store base;
@@ -50,6 +59,14 @@ struct store_lmdb {
     MDB_dbi dbi;
     pthread_rwlock_t resize;   /* transactions read-lock, a resize write-locks */
     pthread_mutex_t sync_lock;
+    /* group commit (store_update): a queue of waiting decisions, guarded
+     * by gc_lock; one thread at a time leads a batch */
+    pthread_mutex_t gc_lock;
+    pthread_cond_t gc_cond;
+    struct lm_req *gc_head, *gc_tail;
+    int gc_leading;
+    uint64_t batches, batched;  /* batches committed, decisions in them */
+    uint64_t read_only;         /* updates answered by the read-first pass */
     unsigned sync_interval;
     time_t last_sync;
     char path[PATH_MAX];
@@ -154,8 +171,13 @@ static void lm_sync_now(struct store_lmdb *lm)
 
 typedef int (*lm_write_fn)(struct store_lmdb *, MDB_txn *, void *);
 
+/* LM_REPLAY - fn's answer: abort, and the caller runs it again (neither an
+ * LMDB nor an errno code, nor STORE_OK/STORE_ERROR) */
+#define LM_REPLAY (-2)
+
 /* lm_write - run fn in a write transaction; grow the map and retry when full.
- * fn returns 0 to commit, 1 to abort quietly, or an LMDB error. */
+ * fn returns 0 to commit, 1 to abort quietly, LM_REPLAY to abort and have
+ * lm_write return LM_REPLAY, or an LMDB error. */
 static int lm_write(struct store_lmdb *lm, const char *what, lm_write_fn fn, void *arg)
 {
     for (int tries = 0; tries < MAX_GROW_TRIES; tries++) {
@@ -165,9 +187,9 @@ static int lm_write(struct store_lmdb *lm, const char *what, lm_write_fn fn, voi
         if (rc != 0)
             return STORE_ERROR;
         rc = fn(lm, txn, arg);
-        if (rc == 1) {
+        if (rc == 1 || rc == LM_REPLAY) {
             lm_end(lm, txn, 0);
-            return STORE_OK;
+            return rc == 1 ? STORE_OK : LM_REPLAY;
         }
         if (rc == 0)
             rc = lm_end(lm, txn, 1);
@@ -193,8 +215,13 @@ static void lm_close(struct store *st)
     struct store_lmdb *lm = LM(st);
     mdb_env_sync(lm->env, 1);
     mdb_env_close(lm->env);
+    if (lm->batches > 0)
+        log_debug("store: %llu decisions written in %llu group commits",
+                  (unsigned long long)lm->batched, (unsigned long long)lm->batches);
     pthread_rwlock_destroy(&lm->resize);
     pthread_mutex_destroy(&lm->sync_lock);
+    pthread_mutex_destroy(&lm->gc_lock);
+    pthread_cond_destroy(&lm->gc_cond);
     free(lm);
 }
 
@@ -272,22 +299,14 @@ static int lm_del(struct store *st, const char *key)
     return lm_write(LM(st), "delete", lm_del_fn, (void *)key);
 }
 
-struct lm_update_arg {
-    struct store_rec *rec;
-    size_t n;
-    time_t now;
-    store_update_fn fn;
-    void *arg;
-};
-
-static int lm_update_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
+/* lm_load - fill rec[0..n) from txn (reset first); an LMDB error, or 0 */
+static int lm_load(struct store_lmdb *lm, MDB_txn *txn, struct store_rec *rec, size_t n,
+                   time_t now)
 {
-    struct lm_update_arg *a = arg;
-    int rc;
-
-    for (size_t i = 0; i < a->n; i++) {
-        struct store_rec *r = &a->rec[i];
+    for (size_t i = 0; i < n; i++) {
+        struct store_rec *r = &rec[i];
         MDB_val k = {strlen(r->key), (void *)r->key}, v;
+        int rc;
         r->action = STORE_KEEP;
         r->found = 0;
         r->len = 0;
@@ -295,17 +314,22 @@ static int lm_update_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
         rc = mdb_get(txn, lm->dbi, &k, &v);
         if (rc != 0 && rc != MDB_NOTFOUND)
             return rc;
-        if (rc == 0 && live(&v, a->now) && v.mv_size - 8 <= STORE_MAX_VALUE) {
+        if (rc == 0 && live(&v, now) && v.mv_size - 8 <= STORE_MAX_VALUE) {
             r->found = 1;
             r->len = v.mv_size - 8;
             r->expires = get_exp(v.mv_data);
             memcpy(r->val, (unsigned char *)v.mv_data + 8, r->len);
         }
     }
-    if (a->fn(a->arg, a->rec, a->n) != 0)
-        return 1;
-    for (size_t i = 0; i < a->n; i++) {
-        struct store_rec *r = &a->rec[i];
+    return 0;
+}
+
+/* lm_apply - write what the callback decided; an LMDB error, or 0 */
+static int lm_apply(struct store_lmdb *lm, MDB_txn *txn, struct store_rec *rec, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct store_rec *r = &rec[i];
+        int rc;
         if (r->action == STORE_WRITE) {
             if (r->len > STORE_MAX_VALUE)
                 log_panic("store_update: value of %zu bytes", r->len);
@@ -324,11 +348,160 @@ static int lm_update_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
     return 0;
 }
 
+/* all_keep - did the callback leave every record as it was? */
+static int all_keep(const struct store_rec *rec, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rec[i].action != STORE_KEEP)
+            return 0;
+    return 1;
+}
+
+/* lm_read_first - run the callback on a read-only snapshot: 1 when it
+ * changed nothing (the answer is final), 0 when it must run again in a
+ * write transaction, -1 on an error (logged) */
+static int lm_read_first(struct store_lmdb *lm, struct store_rec *rec, size_t n, time_t now,
+                         store_update_fn fn, void *arg)
+{
+    MDB_txn *txn;
+    int rc, ret;
+
+    if (lm_begin(lm, MDB_RDONLY, &txn) != 0)
+        return -1;
+    rc = lm_load(lm, txn, rec, n, now);
+    lm_end(lm, txn, 0);
+    if (rc != 0) {
+        log_err("store: update: %s", mdb_strerror(rc));
+        return -1;
+    }
+    ret = fn(arg, rec, n) == 0 && all_keep(rec, n);
+    return ret;
+}
+
+/* One decision waiting for (or in) a group commit. */
+struct lm_req {
+    struct store_rec *rec;
+    size_t n;
+    time_t now;
+    store_update_fn fn;
+    void *arg;
+    int state;              /* REQ_* */
+    int result;             /* STORE_OK or STORE_ERROR once done */
+    struct lm_req *next;
+};
+
+enum { REQ_QUEUED, REQ_APPLIED, REQ_ABORTED, REQ_FAILED, REQ_DONE };
+
+struct lm_batch_arg {
+    struct lm_req *head;
+};
+
+/* lm_batch_fn - every request of a batch in one write transaction, in
+ * queue order.  A callback that aborts wrote nothing and is simply left
+ * out.  An LMDB error while applying one request poisons the whole
+ * transaction: that request is marked failed and the caller replays the
+ * batch without it (returns LM_REPLAY). */
+static int lm_batch_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
+{
+    struct lm_batch_arg *a = arg;
+    int wrote = 0;
+
+    for (struct lm_req *q = a->head; q != NULL; q = q->next) {
+        int rc;
+        if (q->state == REQ_FAILED)
+            continue;
+        rc = lm_load(lm, txn, q->rec, q->n, q->now);
+        if (rc == 0) {
+            if (q->fn(q->arg, q->rec, q->n) != 0) {
+                q->state = REQ_ABORTED;
+                continue;
+            }
+            rc = lm_apply(lm, txn, q->rec, q->n);
+        }
+        if (rc == MDB_MAP_FULL)
+            return rc;            /* lm_write grows the map and calls again */
+        if (rc != 0) {
+            log_err("store: update: %s", mdb_strerror(rc));
+            q->state = REQ_FAILED;
+            return LM_REPLAY;
+        }
+        q->state = REQ_APPLIED;
+        wrote = 1;
+    }
+    return wrote ? 0 : 1;
+}
+
+/* lm_run_batch - one leader's work: a write transaction for the batch,
+ * replayed without a request that LMDB refused */
+static void lm_run_batch(struct store_lmdb *lm, struct lm_req *head)
+{
+    struct lm_batch_arg a = {head};
+    int rc;
+
+    for (;;) {
+        for (struct lm_req *q = head; q != NULL; q = q->next)
+            if (q->state != REQ_FAILED)
+                q->state = REQ_QUEUED;
+        rc = lm_write(lm, "update", lm_batch_fn, &a);
+        if (rc == LM_REPLAY)
+            continue;       /* at most once per request: each replay fails one more */
+        break;
+    }
+    for (struct lm_req *q = head; q != NULL; q = q->next)
+        q->result = rc == STORE_OK && q->state != REQ_FAILED ? STORE_OK : STORE_ERROR;
+}
+
 static int lm_update(struct store *st, struct store_rec *rec, size_t n, time_t now,
                      store_update_fn fn, void *arg)
 {
-    struct lm_update_arg a = {rec, n, now, fn, arg};
-    return lm_write(LM(st), "update", lm_update_fn, &a);
+    struct store_lmdb *lm = LM(st);
+    struct lm_req me = {rec, n, now, fn, arg, REQ_QUEUED, STORE_ERROR, NULL};
+    int first = lm_read_first(lm, rec, n, now, fn, arg);
+
+    if (first > 0)
+        __atomic_fetch_add(&lm->read_only, 1, __ATOMIC_RELAXED);
+    if (first != 0)
+        return first > 0 ? STORE_OK : STORE_ERROR;
+    /* group commit: queue up; whoever finds no leader leads the next batch */
+    pthread_mutex_lock(&lm->gc_lock);
+    if (lm->gc_tail)
+        lm->gc_tail->next = &me;
+    else
+        lm->gc_head = &me;
+    lm->gc_tail = &me;
+    while (me.state != REQ_DONE) {
+        struct lm_req *batch, *last;
+        size_t k = 1;
+        if (lm->gc_leading) {
+            pthread_cond_wait(&lm->gc_cond, &lm->gc_lock);
+            continue;
+        }
+        /* lead: take up to GC_MAX requests off the queue */
+        lm->gc_leading = 1;
+        batch = last = lm->gc_head;
+        while (k < GC_MAX && last->next != NULL) {
+            last = last->next;
+            k++;
+        }
+        lm->gc_head = last->next;
+        if (lm->gc_head == NULL)
+            lm->gc_tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&lm->gc_lock);
+        lm_run_batch(lm, batch);
+        pthread_mutex_lock(&lm->gc_lock);
+        lm->batches++;
+        lm->batched += k;   /* also counts the aborted and the failed */
+        for (struct lm_req *q = batch, *nx; q != NULL; q = nx) {
+            nx = q->next;   /* q may return (and vanish) once marked done */
+            q->next = NULL;
+            q->state = REQ_DONE;
+        }
+        lm->gc_leading = 0;
+        pthread_cond_broadcast(&lm->gc_cond);
+    }
+    pthread_mutex_unlock(&lm->gc_lock);
+    return me.result;
 }
 
 static int lm_iterate(struct store *st, const char *prefix, time_t now,
@@ -501,6 +674,11 @@ static int lm_stats(struct store *st, struct store_stats *out)
     out->records = ms.ms_entries;
     out->bytes_used = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
     out->bytes_max = info.me_mapsize;
+    out->updates_read_only = __atomic_load_n(&lm->read_only, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&lm->gc_lock);
+    out->group_commits = lm->batches;
+    out->updates_written = lm->batched;
+    pthread_mutex_unlock(&lm->gc_lock);
     return STORE_OK;
 }
 
@@ -578,6 +756,8 @@ struct store *store_lmdb_open(const struct cfg_store *cfg, char *errbuf, size_t 
     pthread_rwlock_init(&lm->resize, &attr);
     pthread_rwlockattr_destroy(&attr);
     pthread_mutex_init(&lm->sync_lock, NULL);
+    pthread_mutex_init(&lm->gc_lock, NULL);
+    pthread_cond_init(&lm->gc_cond, NULL);
 
     if (mkdir(cfg->path, 0750) != 0 && errno != EEXIST) {
         snprintf(errbuf, errlen, "cannot create %s: %s", cfg->path, strerror(errno));
@@ -611,6 +791,8 @@ struct store *store_lmdb_open(const struct cfg_store *cfg, char *errbuf, size_t 
 fail:
     pthread_rwlock_destroy(&lm->resize);
     pthread_mutex_destroy(&lm->sync_lock);
+    pthread_mutex_destroy(&lm->gc_lock);
+    pthread_cond_destroy(&lm->gc_cond);
     free(lm);
     return NULL;
 }

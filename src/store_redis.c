@@ -11,8 +11,11 @@
  *   expiry a Redis TTL set with PEXPIREAT, so Redis expires records by
  *   itself and store_expire() has nothing to do.
  *
- *   store_update() is optimistic: one Lua script reads all keys with their
- *   absolute expiry, the pure callback decides, and a second Lua script
+ *   store_update() reads first: one read-only Lua script (GET and the
+ *   expiry of each key), without any lock, and the pure callback decides;
+ *   when it changes nothing that is the answer (the steady state of a
+ *   known triplet: one round trip).  Otherwise it is optimistic: a second
+ *   Lua script
  *   applies every write only if every key still holds the value and expiry
  *   that was read (absent = absent).  When another writer got there first
  *   the script changes nothing and returns the records as they are now;
@@ -205,6 +208,7 @@ struct store_redis {
      * some of them past UPDATE_TRIES.
      */
     pthread_mutex_t stripe[STRIPES];
+    uint64_t read_only;         /* updates answered by the read-first pass */
 };
 
 /* full_key - prefix + key into buf; its length, or -1 if too long */
@@ -577,13 +581,41 @@ static void claim_drop(struct store_redis *rs, struct redis_conn **cp, const cha
     claim_cmd(rs, cp, key, klen, NULL);
 }
 
+/* fill_recs - rec[0..n) from a read reply; live records only */
+static void fill_recs(struct store_redis *rs, struct store_rec *rec, size_t n,
+                      const redisReply *r, time_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *v;
+        size_t len;
+        time_t exp;
+
+        rec[i].found = 0;
+        rec[i].len = 0;
+        rec[i].expires = 0;
+        rec[i].action = STORE_KEEP;
+        if (!reply_value(r, i, &v, &len, &exp) || (exp != 0 && exp <= now))
+            continue;
+        if (len > sizeof rec[i].val) {
+            redis_pool_warn(rs->pool, "%s: value of %zu bytes is too long, treated as absent",
+                            rec[i].key, len);
+            continue;
+        }
+        rec[i].found = 1;
+        memcpy(rec[i].val, v, len);
+        rec[i].len = len;
+        rec[i].expires = exp;
+    }
+}
+
 /*
- * update_locked - read n records, run fn, compare-and-swap the result;
- * re-run fn when another writer changed any of the records meanwhile.
+ * update_locked - run fn on the records read (old, which it takes over),
+ * compare-and-swap the result; re-run fn when another writer changed any
+ * of the records meanwhile.
  */
 static int update_locked(struct store_redis *rs, struct store_rec *rec,
                          size_t n, time_t now, store_update_fn fn, void *arg,
-                         const char *const *keys, const size_t *klen)
+                         const char *const *keys, const size_t *klen, redisReply *old)
 {
     /*
      * A conflict hands back the records as they are now, so a retry goes
@@ -593,7 +625,6 @@ static int update_locked(struct store_redis *rs, struct store_rec *rec,
      * it claims the key's next turn (a short-lived claim key that the CAS
      * script honours), which bounds its wait.
      */
-    redisReply *old = NULL;
     struct redis_conn *c;
     char claim[64];
     int claimed = 0, blocked = 0;
@@ -616,27 +647,7 @@ static int update_locked(struct store_redis *rs, struct store_rec *rec,
             redis_pool_put(rs->pool, c);
             return STORE_ERROR;
         }
-        for (size_t i = 0; i < n; i++) {
-            const char *v;
-            size_t len;
-            time_t exp;
-
-            rec[i].found = 0;
-            rec[i].len = 0;
-            rec[i].expires = 0;
-            rec[i].action = STORE_KEEP;
-            if (!reply_value(old, i, &v, &len, &exp) || (exp != 0 && exp <= now))
-                continue;
-            if (len > sizeof rec[i].val) {
-                redis_pool_warn(rs->pool, "%s: value of %zu bytes is too long, treated as absent",
-                             rec[i].key, len);
-                continue;
-            }
-            rec[i].found = 1;
-            memcpy(rec[i].val, v, len);
-            rec[i].len = len;
-            rec[i].expires = exp;
-        }
+        fill_recs(rs, rec, n, old, now);
         if (fn(arg, rec, n) != 0) {
             freeReplyObject(old);
             if (claimed)
@@ -742,7 +753,20 @@ static void stripes_unlock(struct store_redis *rs, const unsigned *held,
         pthread_mutex_unlock(&rs->stripe[held[--nheld]]);
 }
 
-/* redis_update - store_update with the keys' update locks held */
+/* all_keep - did the callback leave every record as it was? */
+static int all_keep(const struct store_rec *rec, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rec[i].action != STORE_KEEP)
+            return 0;
+    return 1;
+}
+
+/*
+ * redis_update - read first (one read-only script, no lock): a callback
+ * that changes nothing is answered there; else the compare-and-swap with
+ * the keys' update locks held, starting from what was read
+ */
 static int redis_update(struct store *st, struct store_rec *rec, size_t n,
                         time_t now, store_update_fn fn, void *arg)
 {
@@ -751,6 +775,8 @@ static int redis_update(struct store *st, struct store_rec *rec, size_t n,
     const char *keys[STORE_MAX_KEYS];
     size_t klen[STORE_MAX_KEYS], nheld;
     unsigned held[STORE_MAX_KEYS];
+    struct redis_conn *c;
+    redisReply *first;
     int kl, ret;
 
     if (n == 0 || n > STORE_MAX_KEYS)
@@ -761,8 +787,20 @@ static int redis_update(struct store *st, struct store_rec *rec, size_t n,
         keys[i] = fk[i];
         klen[i] = (size_t)kl;
     }
+    if ((c = redis_pool_get(rs->pool)) == NULL)
+        return STORE_ERROR;
+    first = read_keys(rs, &c, keys, klen, n);
+    redis_pool_put(rs->pool, c);
+    if (first == NULL)
+        return STORE_ERROR;
+    fill_recs(rs, rec, n, first, now);
+    if (fn(arg, rec, n) == 0 && all_keep(rec, n)) {
+        freeReplyObject(first);
+        __atomic_fetch_add(&rs->read_only, 1, __ATOMIC_RELAXED);
+        return STORE_OK;
+    }
     nheld = stripes_lock(rs, rec, keys, klen, n, held);
-    ret = update_locked(rs, rec, n, now, fn, arg, keys, klen);
+    ret = update_locked(rs, rec, n, now, fn, arg, keys, klen, first);
     stripes_unlock(rs, held, nheld);
     return ret;
 }
@@ -941,6 +979,7 @@ static int redis_stats(struct store *st, struct store_stats *out)
     const char *p;
 
     memset(out, 0, sizeof *out);
+    out->updates_read_only = __atomic_load_n(&rs->read_only, __ATOMIC_RELAXED);
     if ((c = redis_pool_get(rs->pool)) == NULL)
         return STORE_ERROR;
     if ((r = redis_pool_exec(rs->pool, &c, 1, argv1, len1, 1, -1)) == NULL) {

@@ -25,7 +25,11 @@
 #      the same load without a sweep.
 #    4 Postfix on loopback, smtp-source -> smtpd -> discard:, with greyrep
 #      (the client's triplet is known: full milter path, store update, no
-#      tempfail) vs the same Postfix without a milter, messages/s.
+#      tempfail) vs the same Postfix without a milter, messages/s; in the
+#      same rounds Postfix with noop-milter (every stage, every reply), with
+#      noop-milter -m (greyrep's minimal steps) and with Debian's postgrey
+#      as a check_policy_service (its own instance on 127.0.0.1, a private
+#      database, the triplet known, client auto-whitelisting off).
 #    5 greyrep's anonymous resident memory (smaps_rollup "Anonymous") during
 #      loads of 1, 100 and 1,000 connections (loadgen cannot hold idle
 #      connections; each keeps running sessions), vs noop-milter; and with
@@ -588,15 +592,51 @@ s4_send() {
 pf_sent() { grep -c 'status=sent' "$1/maillog" 2>/dev/null; }
 pf_all_sent() { [ "$(pf_sent "$1")" -ge "$2" ]; }
 
+# pg_query PORT: one policy request for the benchmark's triplet; prints
+# postgrey's action line
+pg_query() {
+    local port=$1 line
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+    printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nclient_address=127.0.0.1\nclient_name=localhost\nsender=%s\nrecipient=%s\n\n' \
+        "$S4_SENDER" "$S4_RCPT" >&3
+    IFS= read -r -t 5 line <&3
+    exec 3>&-
+    printf '%s\n' "$line"
+}
+# pg_start: postgrey (Debian's) on 127.0.0.1:PORT with a private database
+# and no whitelists; the benchmark's triplet is made known (greylisted
+# once, passed after its 1 s delay).  Sets PG_PID, PG_PORT.
+PG_PID=
+pg_start() {
+    PG_PORT=$(free_port 24625) || return 1
+    mkdir -p "$T/pg.db" && chown postgrey "$T/pg.db" 2>/dev/null
+    : >"$T/pg_wl" && chmod 644 "$T/pg_wl"
+    # client auto-whitelisting off: every message takes the triplet path,
+    # as greyrep's do here
+    /usr/sbin/postgrey --inet="127.0.0.1:$PG_PORT" --dbdir="$T/pg.db" --delay=1 \
+        --auto-whitelist-clients=0 --whitelist-clients="$T/pg_wl" \
+        --whitelist-recipients="$T/pg_wl" </dev/null >>"$T/postgrey.log" 2>&1 &
+    PG_PID=$!
+    STARTED+=("$PG_PID")
+    wait_for 15 tcp_open 127.0.0.1 "$PG_PORT" || return 1
+    # loopback only: every socket postgrey listens on is 127.0.0.1's
+    if ss -ltnpH 2>/dev/null | grep "pid=$PG_PID," | awk '{ print $4 }' | grep -qv '^127\.0\.0\.1:'; then
+        echo "postgrey listens beyond 127.0.0.1" >&2; return 1
+    fi
+    case $(pg_query "$PG_PORT") in action=DEFER_IF_PERMIT*) ;; *) return 1 ;; esac
+    sleep 2
+    case $(pg_query "$PG_PORT") in action=PREPEND*|action=DUNNO*) ;; *) return 1 ;; esac
+}
+
 scenario4() {
     if [ "$(id -u)" != 0 ]; then skip "scenario 4" "needs root (a private Postfix instance)"; return; fi
     if [ ! -x /usr/sbin/smtp-source ] || ! command -v postfix >/dev/null; then
         skip "scenario 4" "Postfix or /usr/sbin/smtp-source not installed"; return
     fi
-    local pm pp pn gs=() rs=() ns=() r rate known0 known1 kind
+    local pm pp pn pq pg gs=() rs=() ns=() qs=() ps=() r rate known0 known1 kind have_pg=0
     gconf s4 delay=5m group=postfix
-    # the client's triplet is known (passed): every RCPT reads and writes the
-    # triplet and client records and passes; header, body and eom run too
+    # the client's triplet is known (passed): every RCPT reads the triplet
+    # and client records and passes
     local now
     now=$(date +%s)
     printf '{"key":"t|127.0.0.0/24|%s|%s","expires":%d,"value":"01%016x%016x%08x"}\n' \
@@ -609,35 +649,72 @@ scenario4() {
     pass "scenario 4: known triplet preloaded with greyrepctl load (check: accept)"
     chown -R "$GUSER" "$T/s4.db" 2>/dev/null
     gstart s4 || return
-    # noop-milter too, to tell the milter protocol's cost in Postfix from greyrep's
+    # noop-milter too, to tell the milter protocol's cost in Postfix from
+    # greyrep's: with every stage and reply, and with greyrep's minimal steps
     nstart n4 "unix:$T/n4.sock" || { gstop s4; return; }
-    chgrp postfix "$T/n4.sock" && chmod 660 "$T/n4.sock"
+    nstart m4 "unix:$T/m4.sock" -m || { gstop s4 n4; return; }
+    chgrp postfix "$T/n4.sock" "$T/m4.sock" && chmod 660 "$T/n4.sock" "$T/m4.sock"
+    if [ -x /usr/sbin/postgrey ]; then
+        if pg_start; then
+            have_pg=1
+            pass "scenario 4: postgrey on 127.0.0.1:$PG_PORT only, benchmark triplet known"
+        else
+            fail "scenario 4: postgrey starts on loopback and learns the triplet"
+            indent "$T/postgrey.log" 5
+        fi
+    else
+        skip "scenario 4: postgrey" "/usr/sbin/postgrey not installed"
+    fi
     pm=$(free_port 24525) && pf_setup "$T/pf-milter" "$pm" "${GSOCK[s4]}" tempfail &&
         postconf -c "$T/pf-milter/etc" -e "in_flow_delay = 0s" && pf_start "$T/pf-milter" ||
-        { fail "scenario 4: Postfix with greyrep starts"; gstop s4 n4; return; }
+        { fail "scenario 4: Postfix with greyrep starts"; gstop s4 n4 m4; return; }
     pp=$(free_port $((pm + 1))) && pf_setup "$T/pf-plain" "$pp" "" tempfail &&
         postconf -c "$T/pf-plain/etc" -e "in_flow_delay = 0s" && pf_start "$T/pf-plain" ||
-        { fail "scenario 4: Postfix without milter starts"; gstop s4 n4; pf_stop_all; return; }
+        { fail "scenario 4: Postfix without milter starts"; gstop s4 n4 m4; pf_stop_all; return; }
     pn=$(free_port $((pp + 1))) && pf_setup "$T/pf-noop" "$pn" "${GSOCK[n4]}" tempfail &&
         postconf -c "$T/pf-noop/etc" -e "in_flow_delay = 0s" && pf_start "$T/pf-noop" ||
-        { fail "scenario 4: Postfix with noop-milter starts"; gstop s4 n4; pf_stop_all; return; }
-    pass "scenario 4: three Postfix instances (port $pm greyrep, $pp no milter, $pn noop-milter)"
+        { fail "scenario 4: Postfix with noop-milter starts"; gstop s4 n4 m4; pf_stop_all; return; }
+    pq=$(free_port $((pn + 1))) && pf_setup "$T/pf-noopmin" "$pq" "${GSOCK[m4]}" tempfail &&
+        postconf -c "$T/pf-noopmin/etc" -e "in_flow_delay = 0s" && pf_start "$T/pf-noopmin" ||
+        { fail "scenario 4: Postfix with noop-milter -m starts"; gstop s4 n4 m4; pf_stop_all; return; }
+    local kinds="plain milter noop noopmin"
+    if [ $have_pg = 1 ]; then
+        pg=$(free_port $((pq + 1))) && pf_setup "$T/pf-postgrey" "$pg" "" tempfail &&
+            postconf -c "$T/pf-postgrey/etc" -e "in_flow_delay = 0s" \
+                "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$PG_PORT" &&
+            pf_start "$T/pf-postgrey" && kinds="$kinds postgrey" ||
+            fail "scenario 4: Postfix with postgrey starts"
+    fi
+    pass "scenario 4: Postfix instances (port $pm greyrep, $pp no filter, $pn noop-milter, $pq noop-milter -m${pg:+, $pg postgrey})"
     # one warm-up batch each
-    local S4_SAVE=$S4_MSGS
-    S4_MSGS=20; s4_send "$pm" rate && s4_send "$pp" rate && s4_send "$pn" rate; S4_MSGS=$S4_SAVE
+    local S4_SAVE=$S4_MSGS k
+    declare -A port=([plain]=$pp [milter]=$pm [noop]=$pn [noopmin]=$pq [postgrey]=${pg:-0})
+    declare -A dir=([plain]=pf-plain [milter]=pf-milter [noop]=pf-noop [noopmin]=pf-noopmin [postgrey]=pf-postgrey)
+    S4_MSGS=20
+    for k in $kinds; do s4_send "${port[$k]}" rate; done
+    S4_MSGS=$S4_SAVE
     known0=$(grep -c 'accept (known' "$T/s4.log")
+    local pgpass0 pgpass1
+    pgpass0=$(grep -c 'action=pass, reason=triplet found' "$T/postgrey.log" 2>/dev/null)
+    local -a order
+    read -r -a order <<<"$kinds"
     for r in $(seq 1 "$ROUNDS"); do
         # rotate which instance goes first
-        for kind in $( case $((r % 3)) in 1) echo plain milter noop ;; 2) echo milter noop plain ;;
-                       *) echo noop plain milter ;; esac ); do
+        local i n=${#order[@]}
+        for i in $(seq 0 $((n - 1))); do
+            kind=${order[$(( (i + r) % n ))]}
+            s4_send "${port[$kind]}" rate || break 2
             case $kind in
-                plain) s4_send "$pp" rate || break 2; rs+=("$rate") ;;
-                milter) s4_send "$pm" rate || break 2; gs+=("$rate") ;;
-                noop) s4_send "$pn" rate || break 2; ns+=("$rate") ;;
+                plain) rs+=("$rate") ;;
+                milter) gs+=("$rate") ;;
+                noop) ns+=("$rate") ;;
+                noopmin) qs+=("$rate") ;;
+                postgrey) ps+=("$rate") ;;
             esac
         done
     done
     known1=$(grep -c 'accept (known' "$T/s4.log")
+    pgpass1=$(grep -c 'action=pass, reason=triplet found' "$T/postgrey.log" 2>/dev/null)
     local want=$((ROUNDS * S4_MSGS))
     if [ ${#gs[@]} -eq "$ROUNDS" ] && [ $((known1 - known0)) -eq $want ] &&
         ! grep -q 'milter-reject' "$T/pf-milter/maillog"; then
@@ -646,22 +723,57 @@ scenario4() {
         fail "scenario 4: messages through greyrep" "$((known1 - known0)) known-triplet accepts, want $want"
         grep 'milter' "$T/pf-milter/maillog" | tail -3 | sed 's/^/  | /'
     fi
-    if wait_for 60 pf_all_sent "$T/pf-milter" $((want + 20)) && wait_for 60 pf_all_sent "$T/pf-plain" $((want + 20)) &&
-        wait_for 60 pf_all_sent "$T/pf-noop" $((want + 20)); then
-        pass "scenario 4: all messages delivered to discard: by the three instances"
-    else
-        fail "scenario 4: delivery to discard:" "$(pf_sent "$T/pf-milter"), $(pf_sent "$T/pf-plain") and $(pf_sent "$T/pf-noop") sent"
+    if [ $have_pg = 1 ]; then
+        if [ ${#ps[@]} -eq "$ROUNDS" ] && [ $((pgpass1 - pgpass0)) -eq $want ]; then
+            pass "scenario 4: every message through postgrey passed as a known triplet ($want)"
+        else
+            fail "scenario 4: messages through postgrey" "$((pgpass1 - pgpass0)) 'triplet found' passes, want $want"
+        fi
     fi
-    pf_stop "$T/pf-milter"; pf_stop "$T/pf-plain"; pf_stop "$T/pf-noop"
-    gstop s4 n4
-    local g rr rt nn
+    local all_sent=1
+    for k in $kinds; do
+        wait_for 60 pf_all_sent "$T/${dir[$k]}" $((want + 20)) || all_sent=0
+    done
+    if [ $all_sent = 1 ]; then
+        pass "scenario 4: all messages delivered to discard: by every instance ($kinds)"
+    else
+        local sent=""
+        for k in $kinds; do sent="$sent $k=$(pf_sent "$T/${dir[$k]}")"; done
+        fail "scenario 4: delivery to discard:" "sent:$sent"
+    fi
+    for k in $kinds; do pf_stop "$T/${dir[$k]}"; done
+    gstop s4 n4 m4
+    if [ -n "$PG_PID" ]; then
+        stop_pid "$PG_PID"
+        if pid_gone "$PG_PID" && ! tcp_open 127.0.0.1 "$PG_PORT"; then
+            pass "scenario 4: postgrey stopped"
+        else
+            fail "scenario 4: postgrey stopped" "pid $PG_PID or port $PG_PORT still there"
+        fi
+        PG_PID=
+    fi
+    local g rr rt nn qq pgm
     g=$(median "${gs[@]}") rr=$(median "${rs[@]}") rt=$(ratio "$g" "$rr") nn=$(median "${ns[@]}")
+    qq=$(median "${qs[@]}")
     result "4-postfix" "4 Postfix+smtp-source to discard:, known triplet" msg/s "$g" "$rr" "Postfix without milter" "$rt" \
         "ratio >= 0.9" "$(judge "$rt >= 0.9")" "${gs[*]}" "${rs[*]}"
+    if [ ${#ps[@]} -gt 0 ]; then
+        pgm=$(median "${ps[@]}")
+        result "4-vs-postgrey" "4 the same, greyrep vs postgrey (policy service)" msg/s "$g" "$pgm" \
+            "Postfix + postgrey" "$(ratio "$g" "$pgm")" "ratio >= 1.0" "$(judge "$(ratio "$g" "$pgm") >= 1.0")" \
+            "${gs[*]}" "${ps[*]}"
+        result "4-pg-plain" "4 (postgrey in Postfix vs no filter)" msg/s "$pgm" "$rr" "Postfix without milter" \
+            "$(ratio "$pgm" "$rr")" "" "" "${ps[*]}" "${rs[*]}"
+    fi
+    result "4-vs-noopmin" "4 the same, greyrep vs noop-milter -m (minimal steps)" msg/s "$g" "$qq" \
+        "Postfix + noop-milter -m" "$(ratio "$g" "$qq")" "ratio >= 0.95" "$(judge "$(ratio "$g" "$qq") >= 0.95")" \
+        "${gs[*]}" "${qs[*]}"
     result "4-postfix-noop" "4 the same, greyrep vs noop-milter in Postfix" msg/s "$g" "$nn" "Postfix with noop-milter" \
         "$(ratio "$g" "$nn")" "" "" "${gs[*]}" "${ns[*]}"
     result "4-noop-plain" "4 (noop-milter in Postfix vs no milter)" msg/s "$nn" "$rr" "Postfix without milter" \
         "$(ratio "$nn" "$rr")" "" "" "${ns[*]}" "${rs[*]}"
+    result "4-noopmin-plain" "4 (noop-milter -m in Postfix vs no milter)" msg/s "$qq" "$rr" "Postfix without milter" \
+        "$(ratio "$qq" "$rr")" "" "" "${qs[*]}" "${rs[*]}"
 }
 
 # ------------------------------------------------------------------ scenario 5

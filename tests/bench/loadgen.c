@@ -40,6 +40,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -108,6 +109,7 @@ struct lg_opts {
     int     json;
     int     macros;
     int     verbose;
+    int     ack_fd;		/* --ack-log, or -1 */
 };
 
 /* Counters; one set per thread, summed at the end. */
@@ -709,6 +711,20 @@ static void lg_advance(struct lg_conn *lc)
 	lg_fail(lc, rc, "write");
 }
 
+/* lg_ack - one acknowledged decision into --ack-log: one write(2) with
+ * O_APPEND, so lines of several threads never mix and each is in the file
+ * (the kernel's) once the reply was read */
+static void lg_ack(const struct lg_conn *lc)
+{
+    char    rcpt[128], line[400];
+    int     n;
+
+    lg_rcpt(lc, lc->index, rcpt, sizeof(rcpt));
+    n = snprintf(line, sizeof(line), "%s %s %s\n", lc->addr, lc->sender, rcpt);
+    if (n > 0 && (size_t) n < sizeof(line) && write(opt.ack_fd, line, (size_t) n) != n)
+	fprintf(stderr, "greyrep-loadgen: --ack-log: %s\n", strerror(errno));
+}
+
 /* lg_rcpt_reply - count a reply at RCPT and its latency */
 static void lg_rcpt_reply(struct lg_conn *lc, const struct mc_reply *r)
 {
@@ -758,6 +774,8 @@ static void lg_rcpt_reply(struct lg_conn *lc, const struct mc_reply *r)
     st->class_rcpt[lc->cls][out]++;
     if (out == LG_PASS)
 	lc->rcpt_ok++;
+    if (opt.ack_fd >= 0 && lc->cls == LG_NEW && (out == LG_PASS || out == LG_TEMPFAIL))
+	lg_ack(lc);
 }
 
 /* lg_reply - act on the final reply to the awaited command */
@@ -988,6 +1006,9 @@ static void lg_usage(void)
 	  "      --no-macros         send no macros\n"
 	  "      --seed N            random seed (default 1)\n"
 	  "      --json              print one JSON object instead of a table\n"
+	  "      --ack-log FILE      append \"ADDRESS SENDER RCPT\" for every new triplet\n"
+	  "                          whose RCPT got an answer (tempfail or pass), as\n"
+	  "                          soon as it did: the decisions the milter acknowledged\n"
 	  "  -v, --verbose           describe every error, not only the first ones\n",
 	  stderr);
     exit(2);
@@ -1063,7 +1084,7 @@ static void lg_parse(int argc, char **argv)
 {
     enum {
 	O_MIX = 256, O_RETRY_AFTER, O_NET4, O_NET6, O_WL4, O_WL6, O_USERS,
-	O_DOMAIN, O_HISTORY, O_NO_MACROS, O_SEED, O_JSON,
+	O_DOMAIN, O_HISTORY, O_NO_MACROS, O_SEED, O_JSON, O_ACK_LOG,
     };
     static const struct option lopts[] = {
 	{"socket", 1, 0, 's'}, {"connections", 1, 0, 'c'},
@@ -1076,6 +1097,7 @@ static void lg_parse(int argc, char **argv)
 	{"users", 1, 0, O_USERS}, {"domain", 1, 0, O_DOMAIN},
 	{"history", 1, 0, O_HISTORY}, {"no-macros", 0, 0, O_NO_MACROS},
 	{"seed", 1, 0, O_SEED}, {"json", 0, 0, O_JSON},
+	{"ack-log", 1, 0, O_ACK_LOG},
 	{"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
     };
     unsigned a, b, w;
@@ -1096,6 +1118,7 @@ static void lg_parse(int argc, char **argv)
     opt.seed = 1;
     opt.history = 100000;
     opt.macros = 1;
+    opt.ack_fd = -1;
     lg_cidr("198.18.0.0/15", AF_INET, &opt.net4, "net4");
     lg_cidr("2001:2::/48", AF_INET6, &opt.net6, "net6");
     lg_cidr("192.0.2.0/24", AF_INET, &opt.wl4, "wl4");
@@ -1181,6 +1204,13 @@ static void lg_parse(int argc, char **argv)
 	    break;
 	case O_JSON:
 	    opt.json = 1;
+	    break;
+	case O_ACK_LOG:
+	    opt.ack_fd = open(optarg, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0644);
+	    if (opt.ack_fd < 0) {
+		fprintf(stderr, "greyrep-loadgen: --ack-log %s: %s\n", optarg, strerror(errno));
+		exit(2);
+	    }
 	    break;
 	case 'v':
 	    opt.verbose = 1;

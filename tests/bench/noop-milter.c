@@ -2,7 +2,7 @@
  * NAME
  *   noop-milter - a milter that accepts everything, as a benchmark baseline
  * SYNOPSIS
- *   noop-milter -p SOCKET [-b BACKLOG] [-n] [-x]
+ *   noop-milter -p SOCKET [-b BACKLOG] [-m] [-n] [-x]
  * DESCRIPTION
  *   Registers the same libmilter callbacks as greyrep (negotiate, connect,
  *   helo, envfrom, envrcpt, header, eoh, body, eom, abort, close) with
@@ -11,6 +11,10 @@
  *   message (-n: none), so that greyrep-loadgen measures the cost of
  *   libmilter and the protocol alone.  -x answers every RCPT with
  *   "451 4.7.1 Greylisted by noop-milter" instead, to test the client side.
+ *   -m negotiates the minimal steps greyrep asks for with its sender checks
+ *   off (src/negotiate.h): no header, end of header, body, DATA or unknown
+ *   command, and no reply to connect, HELO and MAIL, which then answer
+ *   SMFIS_NOREPLY: the floor for a minimal greylisting milter.
  *
  *   SOCKET is unix:/path, inet:PORT@HOST or inet6:PORT@HOST.  On an inet
  *   socket it sets TCP_NODELAY on the listening socket (accepted sockets
@@ -46,6 +50,18 @@ struct noop_ctx {
 
 static int add_header = 1;
 static int tempfail_rcpt;
+static int minimal;
+
+/* The steps -m asks for, and the no-reply ones among them. */
+#define MINIMAL_STEPS (SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN \
+		       | SMFIP_NODATA | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL)
+
+/* noop_go_on - continue, or no reply at the steps -m made reply-less
+ * (libmilter offers the SMFIP_NR_* flags even to an MTA without them) */
+static sfsistat noop_go_on(unsigned long nr)
+{
+    return minimal && (MINIMAL_STEPS & nr) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
 
 /* noop_ctx - the connection's context, or null */
 static struct noop_ctx *noop_ctx(SMFICTX *ctx)
@@ -67,7 +83,10 @@ static sfsistat noop_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return SMFIS_REJECT;
     *pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
     /* No unknown commands and no DATA: we have no callbacks for them. */
-    *pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
+    *pf1 = f1 & (minimal ? MINIMAL_STEPS : (SMFIP_NOUNKNOWN | SMFIP_NODATA));
+    if (minimal && (*pf1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL))
+	!= (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL))
+	return SMFIS_REJECT;	/* libmilter always offers these */
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;
@@ -81,10 +100,10 @@ static sfsistat noop_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
     (void) host;
     (void) sa;
     if (nc == 0 && (nc = calloc(1, sizeof(*nc))) == 0)
-	return SMFIS_TEMPFAIL;
+	return minimal ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
     memset(nc, 0, sizeof(*nc));
     smfi_setpriv(ctx, nc);
-    return SMFIS_CONTINUE;
+    return noop_go_on(SMFIP_NR_CONN);
 }
 
 /* noop_helo - continue */
@@ -92,7 +111,7 @@ static sfsistat noop_helo(SMFICTX *ctx, char *helo)
 {
     (void) ctx;
     (void) helo;
-    return SMFIS_CONTINUE;
+    return noop_go_on(SMFIP_NR_HELO);
 }
 
 /* noop_envfrom - reset the message counters */
@@ -106,7 +125,7 @@ static sfsistat noop_envfrom(SMFICTX *ctx, char **argv)
 	nc->headers = 0;
 	nc->body_bytes = 0;
     }
-    return SMFIS_CONTINUE;
+    return noop_go_on(SMFIP_NR_MAIL);
 }
 
 /* noop_envrcpt - count; continue, or tempfail with -x */
@@ -246,7 +265,7 @@ int     main(int argc, char **argv)
     char   *end;
     int     ch;
 
-    while ((ch = getopt(argc, argv, "b:np:x")) != -1) {
+    while ((ch = getopt(argc, argv, "b:mnp:x")) != -1) {
 	switch (ch) {
 	case 'b':
 	    backlog = strtol(optarg, &end, 10);
@@ -254,6 +273,9 @@ int     main(int argc, char **argv)
 		fprintf(stderr, "noop-milter: -b: expected 1..65535\n");
 		return 2;
 	    }
+	    break;
+	case 'm':
+	    minimal = 1;
 	    break;
 	case 'n':
 	    add_header = 0;
@@ -271,7 +293,7 @@ int     main(int argc, char **argv)
 	}
     }
     if (spec == 0 || optind != argc) {
-	fprintf(stderr, "usage: noop-milter -p SOCKET [-b BACKLOG] [-n] [-x]\n");
+	fprintf(stderr, "usage: noop-milter -p SOCKET [-b BACKLOG] [-m] [-n] [-x]\n");
 	return 2;
     }
     noop_raise_nofile();

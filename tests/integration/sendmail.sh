@@ -377,8 +377,50 @@ send after-hung 127.0.0.1 first-sight@example.org u1@rig.test
 expect_rcpt "greyrep resumed (SIGCONT): mail accepted again" 250 250
 ensure_alive "SIGSTOP/SIGCONT"
 
-if grep -qE 'runtime error|AddressSanitizer|LeakSanitizer|panic:' "$GR_LOG"; then
-    fail "greyrep log has no sanitizer report or panic" "$(grep -m1 -E 'runtime error|AddressSanitizer|LeakSanitizer|panic:' "$GR_LOG")"
+# ======================================================================
+# Phase E: the protocol steps per configuration (src/negotiate.h)
+# ======================================================================
+# With the sender checks on greyrep asks for the header (to remove forged
+# Authentication-Results) and, for DKIM, the body; nothing here answers
+# DNS, so the checks fail temporarily and on_error = accept lets mail in.
+NEG_FORGED="Authentication-Results: $FQDN; spf=pass smtp.mailfrom=forged@example.org"
+for neg in spf dkim; do
+    gr_stop "$GR_PID" 15
+    if [ $neg = spf ]; then
+        GR_EXTRA=$'[iprev]\nenabled = no\n[dkim]\nenabled = no'
+        neg_want="NR_HDR NOEOH NOBODY NR_CONN NR_HELO NR_MAIL"
+    else
+        GR_EXTRA=""
+        neg_want="NR_HDR NR_EOH NR_BODY NR_CONN NR_HELO NR_MAIL"
+    fi
+    GR_CHECKS=on gr_conf "$ROOT/greyrep-$neg.conf" ||
+        { fail "negotiate $neg: config" "cannot write it"; continue; }
+    gr_start "$GR_CONF" "$GR_SOCKET" "$ROOT/greyrep-$neg.log" -d ||
+        { fail "negotiate $neg: greyrep starts" "see $ROOT/greyrep-$neg.log"; continue; }
+    send "neg-$neg" 127.0.0.1 "neg-$neg@example.org" whitelisted@rig.test --add-header "$NEG_FORGED"
+    expect_rcpt "negotiate $neg: Sendmail delivers through greyrep with the checks on" 250 250
+    neg_line=$(grep -m1 'negotiated protocol steps:' "$GR_LOG" | sed 's/ (MTA offered.*//')
+    neg_bad=""
+    for w in $neg_want; do printf '%s\n' "$neg_line" | grep -qw -- "$w" || neg_bad="$neg_bad $w"; done
+    if [ -n "$neg_line" ] && [ -z "$neg_bad" ]; then
+        pass "negotiate $neg: Sendmail agreed to ${neg_line#*steps: }"
+    else
+        fail "negotiate $neg: negotiated steps" "missing${neg_bad:- line}: $neg_line"
+    fi
+    if f=$(sm_delivered "neg-$neg" 10); then
+        if grep -q 'forged@example.org' $f; then
+            fail "negotiate $neg: forged Authentication-Results removed" "still there"
+        else
+            pass "negotiate $neg: forged Authentication-Results removed"
+        fi
+    else
+        fail "negotiate $neg: delivered" "not within 10 s"
+    fi
+done
+GR_EXTRA=$(gr_no_checks_extra)
+
+if grep -qE 'runtime error|AddressSanitizer|LeakSanitizer|panic:' "$ROOT"/greyrep*.log; then
+    fail "greyrep log has no sanitizer report or panic" "$(grep -m1 -E 'runtime error|AddressSanitizer|LeakSanitizer|panic:' "$ROOT"/greyrep*.log)"
 else
     pass "greyrep log has no sanitizer report or panic"
 fi

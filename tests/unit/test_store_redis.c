@@ -370,7 +370,8 @@ static void test_update_two(struct store *st)
     memset(rec, 0, sizeof rec);
     rec[0].key = "u2:a";
     rec[1].key = "u2:b";
-    check(store_update(st, rec, 2, u.now, incr_both, &u) == STORE_OK && u.calls == 1);
+    /* it writes: once on the read-first snapshot, once before the swap */
+    check(store_update(st, rec, 2, u.now, incr_both, &u) == STORE_OK && u.calls == 2);
     check(read_num(st, "u2:a", &exp) == 1 && exp == u.now + 1000);
     check(read_num(st, "u2:b", &exp) == 10 && exp == 0);
     check(store_update(st, rec, 2, u.now, incr_both, &u) == STORE_OK);
@@ -440,7 +441,9 @@ static void test_conflict(struct store *st, struct store *other)
     rec[1].key = "cf:b";
     u.race_key = "cf:a";
     check(store_update(st, rec, 2, u.now, incr_both, &u) == STORE_OK);
-    check(u.calls == 2 && read_num(st, "cf:a", NULL) == 101);
+    /* read first (the race happens here), the swap on that snapshot fails,
+     * the retry on the records the script handed back wins */
+    check(u.calls == 3 && read_num(st, "cf:a", NULL) == 101);
     check(read_num(st, "cf:b", NULL) == 1010);
     report("update_conflict_value", ok);
 
@@ -450,7 +453,7 @@ static void test_conflict(struct store *st, struct store *other)
     u.calls = 0;
     u.race_key = "cf:b";
     check(store_update(st, rec, 2, u.now, incr_both, &u) == STORE_OK);
-    check(u.calls == 2 && read_num(st, "cf:a", NULL) == 102);
+    check(u.calls == 3 && read_num(st, "cf:a", NULL) == 102);
     check(read_num(st, "cf:b", NULL) == 1020);
     report("update_conflict_absent", ok);
 
@@ -460,7 +463,7 @@ static void test_conflict(struct store *st, struct store *other)
     u.race_key = "cf:a";
     u.race_mode = 1;
     check(store_update(st, rec, 2, u.now, incr_both, &u) == STORE_OK);
-    check(u.calls == 2 && read_num(st, "cf:a", &exp) == 103 && exp == u.now + 1000);
+    check(u.calls == 3 && read_num(st, "cf:a", &exp) == 103 && exp == u.now + 1000);
     report("update_conflict_expiry", ok);
 
     /* The scripts vanish (SCRIPT FLUSH, a new server): reloaded. */
@@ -469,10 +472,61 @@ static void test_conflict(struct store *st, struct store *other)
     u.calls = 0;
     u.other = NULL;
     check(store_update(st, rec, 2, u.now, incr_both, &u) == STORE_OK);
-    check(u.calls == 1 && read_num(st, "cf:a", NULL) == 104);
+    check(u.calls == 2 && read_num(st, "cf:a", NULL) == 104);
     store_del(st, "cf:a");
     store_del(st, "cf:b");
     report("update_noscript", ok);
+}
+
+/* evalsha_calls - how many EVALSHA the server has run (INFO commandstats) */
+static long evalsha_calls(void)
+{
+    redisReply *r = raw_cmd("INFO commandstats");
+    long n = -1;
+    const char *p;
+
+    if (r && r->type == REDIS_REPLY_STRING && (p = strstr(r->str, "cmdstat_evalsha:calls=")))
+        n = atol(p + strlen("cmdstat_evalsha:calls="));
+    if (r)
+        freeReplyObject(r);
+    return n;
+}
+
+/* keep_all - update callback that reads and changes nothing */
+static int keep_all(void *arg, struct store_rec *rec, size_t n)
+{
+    struct upd *u = arg;
+    (void)rec;
+    (void)n;
+    u->calls++;
+    return 0;
+}
+
+/* test_read_first - an update that changes nothing is one read script,
+ * no swap, and the store counts it */
+static void test_read_first(struct store *st)
+{
+    struct store_rec rec[2];
+    struct store_stats before, after;
+    struct upd u = { .now = time(NULL) };
+    long e0, e1;
+    int ok = 1;
+
+    store_put(st, "rf:a", "7", 1, 0);
+    store_del(st, "rf:b");
+    memset(rec, 0, sizeof rec);
+    rec[0].key = "rf:a";
+    rec[1].key = "rf:b";
+    check(store_stats(st, &before) == STORE_OK);
+    e0 = evalsha_calls();
+    check(store_update(st, rec, 2, u.now, keep_all, &u) == STORE_OK && u.calls == 1);
+    e1 = evalsha_calls();
+    check(e0 >= 0 && e1 == e0 + 1);
+    check(rec[0].found && get_num(&rec[0]) == 7 && !rec[1].found);
+    check(store_stats(st, &after) == STORE_OK);
+    check(after.updates_read_only == before.updates_read_only + 1);
+    store_del(st, "rf:a");
+    report("update_read_first", ok);
 }
 
 struct worker {
@@ -848,6 +902,7 @@ int main(void)
     test_update_two(a);
     test_update_delete_dry(a);
     test_conflict(a, b);
+    test_read_first(a);
     test_concurrency(a, b);
     test_stats(a);
     test_expiry_reports();

@@ -73,3 +73,17 @@ tests_unit_test_ctl_load_SOURCES = tests/unit/test_ctl_load.c tests/unit/unit_ut
 tests_unit_test_ctl_load_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ctl_load_LDADD = $(UNIT_LDADD)
 endif
+
+# issue 12: protocol negotiation and the store's group commit
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_negotiate tests/unit/test_store_group
+TESTS += tests/unit/test_negotiate tests/unit/test_store_group
+tests_unit_test_negotiate_SOURCES = tests/unit/test_negotiate.c tests/unit/unit_util.h
+tests_unit_test_negotiate_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_negotiate_LDADD = $(UNIT_LDADD)
+endif
+if HAVE_CMOCKA
+tests_unit_test_store_group_SOURCES = tests/unit/test_store_group.c tests/unit/unit_util.h
+tests_unit_test_store_group_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_group_LDADD = $(UNIT_LDADD)
+endif
