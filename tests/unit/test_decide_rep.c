@@ -417,24 +417,22 @@ static void test_expired(void **state)
     const char *spfkey = "t|spf:bounce.example.org|a@example.org|b@here.example";
     struct rep_rec r;
 
-    cfg_install(cfg_defaults());
-    decide_expired(f->d, key, strlen(key), val, n, NOW + 2 * DAY);
+    assert_int_equal(decide_expired(f->d, f->cfg, key, strlen(key), val, n, NOW + 2 * DAY), 1);
     assert_int_equal(rep_get(f, "net:192.0.2.0/24", &r), 0);
     assert_true(r.abandoned == 1);
     assert_int_equal(rep_get(f, "from:example.co.uk", &r), 0);
     assert_true(r.abandoned == 1);
-    decide_expired(f->d, spfkey, strlen(spfkey), val, n, NOW + 2 * DAY);
+    decide_expired(f->d, f->cfg, spfkey, strlen(spfkey), val, n, NOW + 2 * DAY);
     assert_int_equal(rep_get(f, "spf:example.org", &r), 0);
     assert_true(r.abandoned == 1);
     /* a passed triplet that ran out is no abandonment; garbage is ignored */
     t.passes = 3;
     n = rec_triplet_encode(&t, val);
-    decide_expired(f->d, key, strlen(key), val, n, NOW + 40 * DAY);
-    decide_expired(f->d, "t|x", 3, "zz", 2, NOW);
-    decide_expired(f->d, "t||||", 5, val, n, NOW);
+    assert_int_equal(decide_expired(f->d, f->cfg, key, strlen(key), val, n, NOW + 40 * DAY), 0);
+    assert_int_equal(decide_expired(f->d, f->cfg, "t|x", 3, "zz", 2, NOW), 0);
+    decide_expired(f->d, f->cfg, "t||||", 5, val, n, NOW);
     assert_int_equal(rep_get(f, "net:192.0.2.0/24", &r), 0);
     assert_true(r.abandoned == 1);
-    cfg_install(NULL);
 }
 
 /* test_bad_record - a record that does not decode is absent, and replaced */

@@ -14,7 +14,8 @@
  *     mend this test;
  *   - postgrey-like and milter-greylist-like fail the pool goal that
  *     greyrep meets (the reason greyrep keys SPF-validated senders by
- *     domain);
+ *     domain); selective mode delays no FCrDNS + SPF pool and stops the
+ *     same unwanted mail as the defaults;
  *   - the same seed gives the same figures twice, another seed others.
  */
 #include "autoconf.h"
@@ -180,9 +181,10 @@ static void test_greyrep_known_misses(void **state)
     struct sim_goal g[SIM_MAX_GOALS];
     const struct sim_goal *x;
     (void)state;
-    /* established senders writing to a new correspondent, and VERP
-     * senders with letters in their per-message token, are greylisted
-     * like strangers: the reputation work is meant to mend this */
+    /* in ten days few senders reach reputation's min_messages and min_age
+     * (2d), so established senders writing to a new correspondent are
+     * still greylisted like strangers here; the month of the shipped mix
+     * meets this goal (greyrep-sim(8), README) */
     x = goal(r, 0, "good_history_delayed", 0, g);
     assert_int_equal(x->state, GOAL_MISSED);
     printf("KNOWN MISS (greyrep defaults): %.1f %s\n", x->value, x->text);
@@ -192,8 +194,9 @@ static void test_greyrep_known_misses(void **state)
     assert_int_equal(x->state, GOAL_MISSED);
     assert_true(x->value >= 1800);
     printf("KNOWN MISS (greyrep defaults): %.1f %s\n", x->value, x->text);
-    /* no selective key and no greytraps in this build */
-    assert_int_equal(goal(r, 1, "selective_pass_zero", 0, g)->state, GOAL_NA);
+    /* selective mode delays no FCrDNS + SPF/DKIM-pass pool; no greytrap
+     * in the modes' configurations */
+    assert_int_equal(goal(r, 1, "selective_pass_zero", 0, g)->state, GOAL_MET);
     assert_int_equal(goal(r, 0, "trap_stopped", 0, g)->state, GOAL_NA);
 }
 
@@ -214,8 +217,13 @@ static void test_comparisons(void **state)
     /* every mode stops the bots that never retry */
     for (int i = 0; i < r->nmodes; i++)
         assert_int_equal(goal(r, i, "bot_noretry_stopped", 0, g)->state, GOAL_MET);
-    /* selective mode is the defaults until the key exists: same figures */
-    assert_memory_equal(r->res[0].cls, r->res[1].cls, sizeof r->res[0].cls);
+    /* selective mode stops exactly the unwanted mail the defaults stop */
+    static const char *unwanted[] = {"bot-noretry", "bot-early", "bot-retry", "snowshoe",
+                                     "trap-spammer"};
+    for (size_t u = 0; u < sizeof unwanted / sizeof *unwanted; u++) {
+        unsigned c = class_of(r, unwanted[u]);
+        assert_int_equal(r->res[1].cls[c].stopped, r->res[0].cls[c].stopped);
+    }
 }
 
 static void test_deterministic(void **state)
