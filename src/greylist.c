@@ -186,7 +186,7 @@ void grey_client_net(const struct cfg_greylist *g, const struct net_addr *client
 static struct grey_outcome grey_start(const struct cfg_greylist *g,
                                       struct rec_triplet *t, time_t now, time_t *expires)
 {
-    struct grey_outcome o = {GREY_NEW, g->delay, 0};
+    struct grey_outcome o = {GREY_NEW, g->delay, 0, 1};
     t->first_seen = t->last_seen = (uint64_t)now;
     t->passes = 0;
     *expires = now + (time_t)g->retry_window;
@@ -203,7 +203,7 @@ static struct grey_outcome grey_start(const struct cfg_greylist *g,
 struct grey_outcome grey_step(const struct cfg_greylist *g, int found,
                               struct rec_triplet *t, time_t now, time_t *expires)
 {
-    struct grey_outcome o = {GREY_NEW, 0, 0};
+    struct grey_outcome o = {GREY_NEW, 0, 0, 1};
     uint64_t unow = (uint64_t)now;
 
     if (!found)
@@ -213,6 +213,11 @@ struct grey_outcome grey_step(const struct cfg_greylist *g, int found,
         if (unow >= t->last_seen + g->pass_lifetime)
             return grey_start(g, t, now, expires);
         o.state = GREY_KNOWN;
+        /* read-mostly: nothing to write while the last use is recent */
+        if (unow < t->last_seen + g->pass_lifetime / GREY_REFRESH_DIV) {
+            o.changed = 0;
+            return o;
+        }
         if (t->passes < UINT32_MAX)
             t->passes++;
         if (unow > t->last_seen)
@@ -240,20 +245,27 @@ struct grey_outcome grey_step(const struct cfg_greylist *g, int found,
     return o;
 }
 
-time_t grey_client_count(const struct cfg_greylist *g, int found,
-                         struct rec_client *c, time_t now)
+int grey_client_count(const struct cfg_greylist *g, int found, struct rec_client *c,
+                      time_t now, time_t *expires)
 {
     uint64_t unow = (uint64_t)now;
+    int counted = !found || unow >= c->last_counted + 3600;
+
+    /* read-mostly: a pass within the hour of the last one counted, with a
+     * recent last pass, changes nothing worth a write */
+    if (!counted && unow < c->last_pass + g->pass_lifetime / GREY_REFRESH_DIV)
+        return 0;
     if (!found)
         memset(c, 0, sizeof *c);
-    if (!found || unow >= c->last_counted + 3600) {
+    if (counted) {
         if (c->passes < UINT32_MAX)
             c->passes++;
         c->last_counted = unow;
     }
     if (unow > c->last_pass)
         c->last_pass = unow;
-    return now + (time_t)g->pass_lifetime;
+    *expires = now + (time_t)g->pass_lifetime;
+    return 1;
 }
 
 int grey_client_listed(const struct cfg_greylist *g, int found,

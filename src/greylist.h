@@ -60,7 +60,19 @@ struct grey_outcome {
     enum grey_state state;
     unsigned remaining;   /* GREY_NEW / GREY_EARLY: seconds to wait */
     unsigned delayed;     /* GREY_PASSED: seconds since first sight */
+    int changed;          /* the record changed: it must be written */
 };
+
+/*
+ * Read-mostly: a passed triplet used again, and a known client, are
+ * rewritten only when their last use is older than pass_lifetime /
+ * GREY_REFRESH_DIV (about a day at the default 35d).  Most decisions then
+ * change nothing and need no write; the price is that a passed triplet or
+ * an auto-whitelisted client is kept at least pass_lifetime * 31/32 after
+ * its last use instead of pass_lifetime, and that a triplet's passes count
+ * its uses at most once a refresh interval.
+ */
+#define GREY_REFRESH_DIV 32
 
 /* grey_step - advance one triplet at time now.  *found says whether a live
  * record exists; the record is updated in place and its new expiry stored
@@ -68,10 +80,11 @@ struct grey_outcome {
 struct grey_outcome grey_step(const struct cfg_greylist *g, int found,
                               struct rec_triplet *t, time_t now, time_t *expires);
 
-/* grey_client_step - count a pass for the client auto-whitelist, at most
- * once an hour; returns the client record's new expiry */
-time_t grey_client_count(const struct cfg_greylist *g, int found,
-                         struct rec_client *c, time_t now);
+/* grey_client_count - count a pass for the client auto-whitelist, at most
+ * once an hour; the client record's new expiry into *expires (left alone
+ * when nothing changed).  1 if the record changed and must be written. */
+int grey_client_count(const struct cfg_greylist *g, int found, struct rec_client *c,
+                      time_t now, time_t *expires);
 /* grey_client_listed - is this client auto-whitelisted at time now? */
 int grey_client_listed(const struct cfg_greylist *g, int found,
                        const struct rec_client *c, time_t now);

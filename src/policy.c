@@ -138,14 +138,18 @@ void policy_records(const struct cfg_greylist *grey, unsigned delay, struct stor
         v->action = V_ACCEPT;
         v->reason = R_AUTO;
         snprintf(v->why, sizeof v->why, "client auto-whitelisted after %u passes", c.passes);
-        cr->expires = grey_client_count(g, cfound, &c, now);
-        cr->len = rec_client_encode(&c, cr->val);
-        cr->action = STORE_WRITE;
+        if (grey_client_count(g, cfound, &c, now, &cr->expires)) {
+            cr->len = rec_client_encode(&c, cr->val);
+            cr->action = STORE_WRITE;
+        }
         return;
     }
+    uint32_t passes_before = tfound ? t.passes : 0;
     o = grey_step(g, tfound, &t, now, &tr->expires);
-    tr->len = rec_triplet_encode(&t, tr->val);
-    tr->action = STORE_WRITE;
+    if (o.changed) {
+        tr->len = rec_triplet_encode(&t, tr->val);
+        tr->action = STORE_WRITE;
+    }
     switch (o.state) {
     case GREY_NEW:
     case GREY_EARLY:
@@ -163,12 +167,12 @@ void policy_records(const struct cfg_greylist *grey, unsigned delay, struct stor
         break;
     case GREY_KNOWN:
         v->reason = R_GREY_KNOWN;
-        snprintf(v->why, sizeof v->why, "known triplet, %u passes", t.passes);
+        /* the count as stored, so that check and greylist list agree */
+        snprintf(v->why, sizeof v->why, "known triplet, %u passes", passes_before);
         break;
     }
     v->action = V_ACCEPT;
-    if (g->auto_whitelist > 0) {
-        cr->expires = grey_client_count(g, cfound, &c, now);
+    if (g->auto_whitelist > 0 && grey_client_count(g, cfound, &c, now, &cr->expires)) {
         cr->len = rec_client_encode(&c, cr->val);
         cr->action = STORE_WRITE;
     }

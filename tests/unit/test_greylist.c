@@ -435,14 +435,25 @@ static void test_step_new_early_passed_known(void **state)
     assert_true(t.last_seen == (uint64_t)(T0 + 300));
     assert_true(exp == T0 + 300 + 35 * DAY);
 
-    /* and known from then on, each use extending the lifetime */
+    /* and known from then on; read-mostly: a use within pass_lifetime / 32
+     * of the last counted one changes nothing (no write), a later one
+     * counts and extends the lifetime */
     o = grey_step(&G, 1, &t, T0 + 1000, &exp);
     assert_int_equal(o.state, GREY_KNOWN);
+    assert_false(o.changed);
+    assert_int_equal(t.passes, 1);
+    assert_true(t.last_seen == (uint64_t)(T0 + 300));
+    assert_true(exp == T0 + 300 + 35 * DAY);
+    o = grey_step(&G, 1, &t, T0 + 300 + 35 * DAY / GREY_REFRESH_DIV - 1, &exp);
+    assert_false(o.changed);
+    o = grey_step(&G, 1, &t, T0 + 300 + 35 * DAY / GREY_REFRESH_DIV, &exp);
+    assert_int_equal(o.state, GREY_KNOWN);
+    assert_true(o.changed);
     assert_int_equal(t.passes, 2);
-    assert_true(t.last_seen == (uint64_t)(T0 + 1000));
-    assert_true(exp == T0 + 1000 + 35 * DAY);
+    assert_true(exp == T0 + 300 + 35 * DAY / GREY_REFRESH_DIV + 35 * DAY);
     o = grey_step(&G, 1, &t, T0 + 30 * DAY, &exp);
     assert_int_equal(o.state, GREY_KNOWN);
+    assert_true(o.changed);
     assert_int_equal(t.passes, 3);
     o = grey_step(&G, 1, &t, T0 + 60 * DAY, &exp);   /* 30 days after the last use */
     assert_int_equal(o.state, GREY_KNOWN);
@@ -505,10 +516,13 @@ static void test_step_pass_lifetime(void **state)
     assert_int_equal(u.passes, 0);
     assert_true(u.first_seen == (uint64_t)(last + 35 * DAY));
     assert_int_equal(o.remaining, 300);
-    /* a clock that went backwards never shortens a passed record's life */
+    /* a clock that went backwards never shortens a passed record's life:
+     * the stored expiry (what the store hands in) stays */
     u = t;
+    exp = last + 35 * DAY;
     o = grey_step(&G, 1, &u, last - 100, &exp);
     assert_int_equal(o.state, GREY_KNOWN);
+    assert_false(o.changed);
     assert_true(exp == last + 35 * DAY);
 }
 
@@ -530,7 +544,8 @@ static void test_step_delay_zero(void **state)
     assert_true(exp == T0 + 35 * DAY);
     o = grey_step(&g, 1, &t, T0, &exp);
     assert_int_equal(o.state, GREY_KNOWN);
-    assert_int_equal(t.passes, 2);
+    assert_false(o.changed);        /* read-mostly: just used */
+    assert_int_equal(t.passes, 1);
 
     /* a pending record left from when the delay was longer passes at once */
     memset(&t, 0, sizeof t);
@@ -589,30 +604,32 @@ static void test_client_auto_whitelist(void **state)
     (void)state;
 
     memset(&c, 0x5a, sizeof c);   /* garbage: ignored when !found */
-    exp = grey_client_count(&G, 0, &c, now);
+    assert_true(grey_client_count(&G, 0, &c, now, &exp));
     assert_int_equal(c.passes, 1);
     assert_true(c.last_pass == (uint64_t)now);
     assert_true(c.last_counted == (uint64_t)now);
     assert_true(exp == now + 35 * DAY);
     assert_false(grey_client_listed(&G, 1, &c, now));
 
-    /* many passes within the hour count once */
+    /* many passes within the hour count once, and change nothing to write */
     for (int i = 1; i < 60; i++) {
-        exp = grey_client_count(&G, 1, &c, now + i * 59);
-        assert_true(exp == now + i * 59 + 35 * DAY);
+        time_t e = 7;
+        assert_false(grey_client_count(&G, 1, &c, now + i * 59, &e));
+        assert_true(e == 7);
     }
     assert_int_equal(c.passes, 1);
-    assert_true(c.last_pass == (uint64_t)(now + 59 * 59));
+    assert_true(c.last_pass == (uint64_t)now);
     assert_true(c.last_counted == (uint64_t)now);
 
     /* one hour later: the second pass */
-    grey_client_count(&G, 1, &c, now + 3599);
+    assert_false(grey_client_count(&G, 1, &c, now + 3599, &exp));
     assert_int_equal(c.passes, 1);
-    grey_client_count(&G, 1, &c, now + 3600);
+    assert_true(grey_client_count(&G, 1, &c, now + 3600, &exp));
     assert_int_equal(c.passes, 2);
+    assert_true(exp == now + 3600 + 35 * DAY);
     for (int h = 2; h < 5; h++) {
         assert_false(grey_client_listed(&G, 1, &c, now + h * 3600));
-        grey_client_count(&G, 1, &c, now + h * 3600);
+        grey_client_count(&G, 1, &c, now + h * 3600, &exp);
         assert_int_equal(c.passes, h + 1);
     }
     /* five passes: listed ... */
@@ -634,13 +651,13 @@ static void test_client_auto_whitelist(void **state)
     /* a clock that went back counts nothing and keeps last_pass */
     {
         struct rec_client b = c;
-        grey_client_count(&G, 1, &b, now - 10 * 3600);
+        grey_client_count(&G, 1, &b, now - 10 * 3600, &exp);
         assert_int_equal(b.passes, c.passes);
         assert_true(b.last_pass == c.last_pass);
     }
     /* the counter saturates */
     c.passes = UINT32_MAX;
-    grey_client_count(&G, 1, &c, now + 10 * DAY);
+    grey_client_count(&G, 1, &c, now + 10 * DAY, &exp);
     assert_true(c.passes == UINT32_MAX);
 }
 
