@@ -6,11 +6,14 @@
  * them must be well formed: printable ASCII, lines folded only as "\n\t",
  * never empty and never starting with ';'.  It must claim its own
  * authserv-id (so that a forged copy is recognised and removed): checked
- * for ids of printable ASCII without '@' up to 200 bytes; with
+ * for ids of printable ASCII with a letter or digit, without '@', up to
+ * 200 bytes; with
  * GREYREP_FUZZ_STRICT=1 for every printable id (the '@' case is a known
  * defect).  The last part is any received header value, which
  * authres_claims_authserv() must judge without fault.
  */
+#include <ctype.h>
+
 #include "authres.h"
 #include "dkim.h"
 #include "fuzz.h"
@@ -24,15 +27,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* printable - every byte printable ASCII (and at least one) */
+/* printable - every byte printable ASCII, and some letter or digit */
 static int printable(const char *s)
 {
-    if (*s == '\0')
-        return 0;
-    for (; *s; s++)
+    int alnum = 0;
+    for (; *s; s++) {
         if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
             return 0;
-    return 1;
+        alnum |= isalnum((unsigned char)*s) != 0;
+    }
+    return alnum;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

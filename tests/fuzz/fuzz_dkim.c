@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct dkimv_msg *m = dkimv_msg_new(verifier, "FUZZ", NULL);
     struct dkimv_result res[DKIMV_MAX_SIGS];
-    char *field = malloc(size + 1), *body = malloc(2 * size + 2);
+    char *field = malloc(2 * size + 2), *body = malloc(2 * size + 2);
     size_t i = 0, flen = 0, blen = 0;
     int n;
 
