@@ -88,3 +88,10 @@ clean-local: clean-fuzz
 clean-fuzz:
 	-rm -rf tests/fuzz/bin
 .PHONY: clean-fuzz
+
+# protofuzz: hostile milter-protocol traffic (tests/integration/protofuzz.sh)
+check_PROGRAMS += tests/fuzz/protofuzz
+tests_fuzz_protofuzz_SOURCES = tests/fuzz/protofuzz.c \
+	tests/bench/milter_client.c tests/bench/milter_client.h
+tests_fuzz_protofuzz_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
+tests_fuzz_protofuzz_LDADD = -lpthread
