@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -359,6 +360,20 @@ static void cfg_wl_report(void *arg, const char *line)
     st->bad = 1;
 }
 
+/* cfg_refuse_writable - a file any local user may rewrite is refused: it
+ * decides what greyrep lets through (fd -1: stat the path) */
+static void cfg_refuse_writable(struct cfg_state *st, const char *path, int fd)
+{
+    struct stat sb;
+    char mode[8];
+
+    if ((fd >= 0 ? fstat(fd, &sb) : stat(path, &sb)) != 0 || !(sb.st_mode & S_IWOTH))
+        return;
+    snprintf(mode, sizeof mode, "%04o", (unsigned)(sb.st_mode & 07777));
+    cfg_problem(st, path, 0, "refusing a world-writable file (mode %s): any local user "
+                "could change it; chmod o-w %s", mode, path);
+}
+
 /* cfg_load_lists - the whitelist files; a default path may be absent */
 static void cfg_load_lists(struct cfg *cfg, const int explicit[3], struct cfg_state *st)
 {
@@ -370,6 +385,7 @@ static void cfg_load_lists(struct cfg *cfg, const int explicit[3], struct cfg_st
             continue;
         if (!explicit[i] && access(paths[i], F_OK) != 0)
             continue;
+        cfg_refuse_writable(st, paths[i], -1);
         wl_load_file(cfg->wl, i == 0, types[i], paths[i], cfg_wl_report, st);
     }
 }
@@ -388,6 +404,7 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
         cfg_problem(&st, file, 0, "cannot open: %s%s", strerror(errno), "");
         return NULL;
     }
+    cfg_refuse_writable(&st, file, fileno(fp));
     cfg = cfg_defaults();
     util_strlcpy(cfg->file, file, sizeof cfg->file);
     while (fgets(line, sizeof line, fp) != NULL) {
