@@ -40,6 +40,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -108,6 +109,7 @@ struct lg_opts {
     int     json;
     int     macros;
     int     verbose;
+    int     ack_fd;		/* --ack-log: one line per RCPT reply, or -1 */
 };
 
 /* Counters; one set per thread, summed at the end. */
@@ -709,6 +711,26 @@ static void lg_advance(struct lg_conn *lc)
 	lg_fail(lc, rc, "write");
 }
 
+/*
+ * lg_ack - log one acknowledged RCPT decision, "OUTCOME CLASS ADDR SENDER
+ * RCPT", as soon as its reply is read: one write() of a whole line to an
+ * O_APPEND file, so lines of several threads never mix and a line is
+ * there even if greyrep (or this program) is killed right after.
+ */
+static void lg_ack(const struct lg_conn *lc, enum lg_outcome out)
+{
+    char    rcpt[160], line[400];
+    int     n;
+
+    lg_rcpt(lc, lc->index, rcpt, sizeof(rcpt));
+    n = snprintf(line, sizeof(line), "%s %s %s %s %s\n", lg_outcome_name[out],
+		 lg_class_name[lc->cls], lc->addr, lc->sender, rcpt);
+    if (n > 0 && (size_t) n < sizeof(line) && write(opt.ack_fd, line, (size_t) n) != n) {
+	perror("greyrep-loadgen: --ack-log");
+	exit(1);
+    }
+}
+
 /* lg_rcpt_reply - count a reply at RCPT and its latency */
 static void lg_rcpt_reply(struct lg_conn *lc, const struct mc_reply *r)
 {
@@ -758,6 +780,8 @@ static void lg_rcpt_reply(struct lg_conn *lc, const struct mc_reply *r)
     st->class_rcpt[lc->cls][out]++;
     if (out == LG_PASS)
 	lc->rcpt_ok++;
+    if (opt.ack_fd >= 0)
+	lg_ack(lc, out);
 }
 
 /* lg_reply - act on the final reply to the awaited command */
@@ -988,6 +1012,8 @@ static void lg_usage(void)
 	  "      --no-macros         send no macros\n"
 	  "      --seed N            random seed (default 1)\n"
 	  "      --json              print one JSON object instead of a table\n"
+	  "      --ack-log FILE      append \"OUTCOME CLASS ADDR SENDER RCPT\" for every\n"
+	  "                          RCPT reply, as soon as it is read\n"
 	  "  -v, --verbose           describe every error, not only the first ones\n",
 	  stderr);
     exit(2);
@@ -1063,7 +1089,7 @@ static void lg_parse(int argc, char **argv)
 {
     enum {
 	O_MIX = 256, O_RETRY_AFTER, O_NET4, O_NET6, O_WL4, O_WL6, O_USERS,
-	O_DOMAIN, O_HISTORY, O_NO_MACROS, O_SEED, O_JSON,
+	O_DOMAIN, O_HISTORY, O_NO_MACROS, O_SEED, O_JSON, O_ACK_LOG,
     };
     static const struct option lopts[] = {
 	{"socket", 1, 0, 's'}, {"connections", 1, 0, 'c'},
@@ -1076,6 +1102,7 @@ static void lg_parse(int argc, char **argv)
 	{"users", 1, 0, O_USERS}, {"domain", 1, 0, O_DOMAIN},
 	{"history", 1, 0, O_HISTORY}, {"no-macros", 0, 0, O_NO_MACROS},
 	{"seed", 1, 0, O_SEED}, {"json", 0, 0, O_JSON},
+	{"ack-log", 1, 0, O_ACK_LOG},
 	{"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0},
     };
     unsigned a, b, w;
@@ -1084,6 +1111,7 @@ static void lg_parse(int argc, char **argv)
     int     ch;
 
     opt.conns = 10;
+    opt.ack_fd = -1;
     opt.timeout_ms = 10000;
     opt.weight[LG_NEW] = 70;
     opt.weight[LG_RETRY] = 20;
@@ -1181,6 +1209,11 @@ static void lg_parse(int argc, char **argv)
 	    break;
 	case O_JSON:
 	    opt.json = 1;
+	    break;
+	case O_ACK_LOG:
+	    opt.ack_fd = open(optarg, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	    if (opt.ack_fd < 0)
+		lg_die("--ack-log %s: %s", optarg, strerror(errno));
 	    break;
 	case 'v':
 	    opt.verbose = 1;
