@@ -138,6 +138,7 @@ static int lm_grow(struct store_lmdb *lm, size_t seen)
     return rc;
 }
 
+/* lm_mapsize - the current map size; only with the resize lock held */
 static size_t lm_mapsize(struct store_lmdb *lm)
 {
     MDB_envinfo info;
@@ -160,10 +161,13 @@ static int lm_write(struct store_lmdb *lm, const char *what, lm_write_fn fn, voi
 {
     for (int tries = 0; tries < MAX_GROW_TRIES; tries++) {
         MDB_txn *txn;
-        size_t size = lm_mapsize(lm);
+        size_t size;
         int rc = lm_begin(lm, 0, &txn);
         if (rc != 0)
             return STORE_ERROR;
+        /* under the resize lock: mdb_env_info() reads the map, which a
+         * resize in another thread unmaps */
+        size = lm_mapsize(lm);
         rc = fn(lm, txn, arg);
         if (rc == 1) {
             lm_end(lm, txn, 0);
