@@ -1,0 +1,193 @@
+#!/bin/bash
+# tests/integration/faults.sh - faults no other test reaches: a full LMDB
+# map, a full disk, kill -9 under load, 2,000 concurrent connections, and
+# the privileges greyrep runs with.
+#
+# Cases (each prints PASS:/FAIL:/SKIP: lines):
+#   mapfull    [store] map_size = 1M and 15,000 new triplets from 20
+#              connections: the map grows (logged) and every triplet
+#              acknowledged by a tempfail is in the store (keys compared one
+#              by one with greyrepctl dump).
+#   diskfull   the store on a 3 MB tmpfs mounted here; filled up: new
+#              triplets get the on_error answer (accept), logged as such
+#              for each message, and each kind of store failure (ENOSPC,
+#              EIO) is logged once, naming the cause; space freed: the next
+#              triplets are greylisted and stored again, and the recovery is
+#              logged once.
+#   kill9      greyrep-loadgen with --ack-log, greyrep killed with SIGKILL
+#              while it runs, five times in a row, restarted each time:
+#              every acknowledged decision (tempfail: the triplet exists;
+#              pass: it has passes >= 1) is in the store afterwards.
+#   conns      2,000 concurrent milter connections for 60 s: no error in
+#              the client, RSS flat within 5% from the end of the warm-up
+#              (plain build; only reported for a sanitizer build, whose
+#              quarantine grows by design), then a clean stop.
+#   privs      started as root: greyrep runs as [milter] user (all uids and
+#              gids), the socket has socket_mode and socket_group, the store
+#              directory is 0750 and owned by the user; greyrep refuses a
+#              world-writable config file and store directory.
+# Needs root (tmpfs, users); bounded: about 2.5 minutes.
+#
+#   FAULTS_ONLY="mapfull kill9"   run only these cases
+#   FAULTS_CONNS_SECONDS=N        length of the conns case (default 60)
+set -u
+T_NAME=faults
+. "$(dirname "$0")/../lib.sh"
+
+need_root faults
+need_greyrep
+LOADGEN=$GREYREP_BUILD/tests/bench/greyrep-loadgen
+if [ ! -x "$LOADGEN" ] && [ -f "$GREYREP_BUILD/Makefile" ]; then
+    make -C "$GREYREP_BUILD" tests/bench/greyrep-loadgen >/dev/null 2>&1
+fi
+if [ ! -x "$LOADGEN" ]; then
+    fail "faults: greyrep-loadgen" "not built in $GREYREP_BUILD"
+    t_exit
+fi
+t_root
+ONLY=${FAULTS_ONLY:-mapfull diskfull kill9 conns privs}
+want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# conf NAME [STORE-LINES...]: a config under $ROOT/NAME/ with extra [store] lines
+conf() {
+    local dir=$ROOT/$1; shift
+    mkdir -p "$dir"
+    GR_SOCKET=unix:$dir/greyrep.sock GR_STORE=${GR_STORE_DIR:-$dir/db} \
+        gr_conf "$dir/greyrep.conf" || return 1
+    local l
+    for l in "$@"; do sed -i "/^path = /a $l" "$dir/greyrep.conf"; done
+}
+# start NAME: start greyrep on $ROOT/NAME's config
+start() {
+    gr_start "$ROOT/$1/greyrep.conf" "unix:$ROOT/$1/greyrep.sock" "$ROOT/$1/greyrep.log"
+}
+# load NAME ARGS...: greyrep-loadgen on NAME's socket, IPv4 only
+load() {
+    local n=$1; shift
+    timeout 300 "$LOADGEN" -s "unix:$ROOT/$n/greyrep.sock" -6 0 -b 200 "$@"
+}
+dump() { "$GREYREPCTL" -c "$ROOT/$1/greyrep.conf" dump 2>/dev/null; }
+# ack_keys FILE OUTCOME [CLASS]: the triplet keys of the acknowledged
+# decisions with OUTCOME, as greyrep writes them (client /24, sender with
+# digit runs as '#', recipient as is; the load generator's addresses need
+# no escaping)
+ack_keys() {
+    awk -v want="$2" -v cls="${3:-}" '$1 == want && (cls == "" || $2 == cls) {
+        split($3, a, "."); s = $4; r = $5
+        gsub(/[<>]/, "", s); gsub(/[<>]/, "", r)
+        at = index(s, "@"); l = substr(s, 1, at - 1); d = substr(s, at + 1)
+        gsub(/[0-9]+/, "#", l)
+        printf "t|%s.%s.%s.0/24|%s@%s|%s\n", a[1], a[2], a[3], tolower(l), tolower(d), tolower(r)
+    }' "$1" | sort -u
+}
+# store_keys NAME [MINPASSES]: triplet keys in the store (with passes >= MIN)
+store_keys() {
+    dump "$1" | sed -n 's/^{"key":"\(t|[^"]*\)".*"passes":\([0-9]*\).*/\1 \2/p' |
+        awk -v m="${2:-0}" '$2 >= m { print $1 }' | sort -u
+}
+# missing WANTED-KEYS STORED-KEYS: how many wanted keys are not stored
+missing() { comm -23 <(printf '%s\n' "$1" | grep .) <(printf '%s\n' "$2" | grep .) | grep -c .; }
+nlines() { printf '%s\n' "$1" | grep -c .; }
+
+# ---------------------------------------------------------------- mapfull
+if want mapfull; then
+    conf mapfull "map_size = 1M" "sync_interval = 1s"
+    if start mapfull; then
+        load mapfull -c 20 -n 15000 --mix 100:0:0 --seed 11 --ack-log "$ROOT/mapfull/ack" \
+            >"$ROOT/mapfull/load.out" 2>&1
+        lrc=$?
+        acked=$(ack_keys "$ROOT/mapfull/ack" tempfail)
+        nacked=$(nlines "$acked")
+        stored=$(store_keys mapfull)
+        miss=$(missing "$acked" "$stored")
+        grown=$(grep -c 'LMDB map grown' "$ROOT/mapfull/greyrep.log")
+        size=$(stat -c %s "$ROOT/mapfull/db/data.mdb" 2>/dev/null || echo 0)
+        note "load exit $lrc; $nacked triplets acknowledged, $(nlines "$stored") stored, $miss missing; map grown $grown times; data.mdb $size bytes"
+        if [ "$grown" -ge 1 ] && [ "$size" -gt 1048576 ]; then
+            pass "mapfull: a 1M map grows when full ($grown times, data.mdb $size bytes)"
+        else
+            fail "mapfull: a 1M map grows when full" "grown $grown times, data.mdb $size bytes"
+        fi
+        if [ "$lrc" = 0 ] && [ "$nacked" -ge 14000 ] && [ "$miss" = 0 ]; then
+            pass "mapfull: no write lost ($nacked acknowledged triplets, all in the store)"
+        else
+            fail "mapfull: no write lost" "load exit $lrc, $nacked acknowledged, $miss missing"
+            indent "$ROOT/mapfull/load.out" 8
+            indent "$ROOT/mapfull/greyrep.log" 3
+        fi
+        if grep -qE 'error: store|map still full' "$ROOT/mapfull/greyrep.log"; then
+            fail "mapfull: no store error while growing" "see below"
+            grep -E 'error: store|map still full' "$ROOT/mapfull/greyrep.log" | head -5 | sed 's/^/  | /'
+        else
+            pass "mapfull: no store error while growing"
+        fi
+        gr_stop
+    else
+        fail "mapfull: greyrep starts" "see $ROOT/mapfull/greyrep.log"
+    fi
+fi
+
+# ---------------------------------------------------------------- diskfull
+if want diskfull; then
+    FULL=$ROOT/full
+    mkdir -p "$FULL"
+    if ! mount -t tmpfs -o size=3m,mode=0755 greyrep-faults "$FULL" 2>"$ROOT/mount.err"; then
+        skip "diskfull: a tmpfs for the store" "mount failed: $(cat "$ROOT/mount.err")"
+    else
+        t_on_cleanup "umount '$FULL' 2>/dev/null"
+        GR_STORE_DIR=$FULL/db conf diskfull "map_size = 1M" "sync_interval = 1s"
+        if start diskfull; then
+            # fill the disk: a first load, then a filler file over what is left
+            load diskfull -c 5 -n 300 --mix 100:0:0 --seed 21 >/dev/null 2>&1
+            dd if=/dev/zero of="$FULL/filler" bs=4k 2>/dev/null
+            sync
+            note "tmpfs: $(df -k "$FULL" | awk 'NR == 2 { print $3 " kB used, " $4 " kB free" }')"
+            log_mark "$GR_LOG"
+            load diskfull -c 5 -n 3000 --mix 100:0:0 --seed 22 --ack-log "$ROOT/diskfull/ack-full" \
+                >"$ROOT/diskfull/load-full.out" 2>&1
+            passed=$(awk '$1 == "pass"' "$ROOT/diskfull/ack-full" | wc -l)
+            tempf=$(awk '$1 == "tempfail"' "$ROOT/diskfull/ack-full" | wc -l)
+            log_since "$GR_LOG" >"$ROOT/diskfull/log-full"
+            storelines=$(grep -c 'error: store: ' "$ROOT/diskfull/log-full")
+            dups=$(grep 'error: store: ' "$ROOT/diskfull/log-full" | sed -E 's/^[^ ]+ //' | sort | uniq -d | grep -c .)
+            answers=$(grep -c 'accept (error: store failure: on_error accept)' "$ROOT/diskfull/log-full")
+            others=$(grep -E 'error|warning|fatal|panic' "$ROOT/diskfull/log-full" |
+                grep -v 'error: store: ' | grep -vc 'accept (error: store failure: on_error accept)')
+            note "disk full: $passed accepted (on_error = accept), $tempf tempfailed; log: $storelines store error lines, $answers decision lines, $others other"
+            grep 'error: store: ' "$ROOT/diskfull/log-full" | head -4 | sed 's/^/  | /'
+            if [ "$passed" -ge 1 ] && [ "$answers" = "$passed" ]; then
+                pass "diskfull: a full disk gives the on_error answer ($passed of $((passed + tempf)) new triplets accepted, each logged)"
+            else
+                fail "diskfull: a full disk gives the on_error answer" "$passed accepted, $answers decision lines"
+            fi
+            if [ "$storelines" -ge 1 ] && [ "$dups" = 0 ] && [ "$others" = 0 ] &&
+                ! grep 'error: store: ' "$ROOT/diskfull/log-full" | grep -qvE 'No space left on device|Input/output error'; then
+                pass "diskfull: one log line per failure kind, naming the cause ($storelines kinds for $passed failures)"
+            else
+                fail "diskfull: one log line per failure kind, naming the cause" "$storelines store lines ($dups repeated), $others other lines, $passed failures"
+            fi
+            # space comes back
+            rm -f "$FULL/filler"
+            sleep 6     # store_lmdb.c FAIL_QUIET: a success after 5 s quiet is a recovery
+            load diskfull -c 5 -n 500 --mix 100:0:0 --seed 23 --ack-log "$ROOT/diskfull/ack-back" \
+                >"$ROOT/diskfull/load-back.out" 2>&1
+            back_t=$(awk '$1 == "tempfail"' "$ROOT/diskfull/ack-back" | wc -l)
+            # what was acknowledged while the disk was full, and after
+            miss=$(missing "$(cat "$ROOT/diskfull/ack-full" "$ROOT/diskfull/ack-back" >"$ROOT/diskfull/ack-all"
+                ack_keys "$ROOT/diskfull/ack-all" tempfail)" "$(store_keys diskfull)")
+            again=$(grep -c 'store: writes work again after' "$GR_LOG")
+            if [ "$back_t" = 500 ] && [ "$miss" = 0 ] && [ "$again" = 1 ] && gr_alive; then
+                pass "diskfull: recovery when space returns (500 of 500 greylisted; every acknowledged triplet stored; logged once: $(grep -o 'writes work again after [0-9]* failed' "$GR_LOG"))"
+            else
+                fail "diskfull: recovery when space returns" "$back_t of 500 greylisted, $miss not stored, $again recovery lines"
+                indent "$GR_LOG" 5
+            fi
+            gr_stop
+        else
+            fail "diskfull: greyrep starts" "see $ROOT/diskfull/greyrep.log"
+        fi
+        umount "$FULL" 2>/dev/null
+    fi
+fi
+
+t_exit
