@@ -190,4 +190,170 @@ if want diskfull; then
     fi
 fi
 
+# ---------------------------------------------------------------- kill9
+if want kill9; then
+    GR_DELAY=1s conf kill9 "sync_interval = 30s"
+    : >"$ROOT/kill9/ack"
+    ok=1 rounds=0
+    for round in 1 2 3 4 5; do
+        if ! start kill9; then
+            fail "kill9: greyrep restarts after kill -9 (round $round)" "see $ROOT/kill9/greyrep.log"
+            ok=0
+            break
+        fi
+        load kill9 -c 20 -d 5 --mix 50:50:0 --retry-after 1.2 --seed $((30 + round)) \
+            --ack-log "$ROOT/kill9/ack" >"$ROOT/kill9/load-$round.out" 2>&1 &
+        lpid=$!
+        sleep "3.$((RANDOM % 10))"
+        before=$(wc -l <"$ROOT/kill9/ack")
+        gr_kill9
+        wait "$lpid"
+        rounds=$round
+        note "round $round: greyrep killed after $before acknowledged decisions in all rounds"
+    done
+    if [ $ok = 1 ] && start kill9; then
+        tf=$(ack_keys "$ROOT/kill9/ack" tempfail)
+        ps=$(ack_keys "$ROOT/kill9/ack" pass)
+        miss_t=$(missing "$tf" "$(store_keys kill9)")
+        miss_p=$(missing "$ps" "$(store_keys kill9 1)")
+        note "$(nlines "$tf") triplets acknowledged by a tempfail, $(nlines "$ps") by a pass, over $rounds kills"
+        if [ "$rounds" = 5 ] && [ "$(nlines "$tf")" -ge 1000 ] && [ "$(nlines "$ps")" -ge 100 ] &&
+            [ "$miss_t" = 0 ] && [ "$miss_p" = 0 ]; then
+            pass "kill9: 5 kills under load, every acknowledged decision kept ($(nlines "$tf") tempfails, $(nlines "$ps") passes)"
+        else
+            fail "kill9: every acknowledged decision kept" "$rounds rounds; $miss_t tempfailed triplets missing, $miss_p passes missing (of $(nlines "$tf") / $(nlines "$ps"))"
+        fi
+        if grep -qaE 'runtime error|AddressSanitizer|panic:' "$ROOT/kill9/greyrep.log"; then
+            fail "kill9: the store opens cleanly after each kill" "see $ROOT/kill9/greyrep.log"
+        else
+            pass "kill9: the store opens cleanly after each kill"
+        fi
+        gr_stop
+    fi
+fi
+
+# ---------------------------------------------------------------- conns
+# rss PID FIELD: a /proc/PID/status field in kB (VmRSS, RssAnon)
+rss() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null; }
+if want conns; then
+    secs=${FAULTS_CONNS_SECONDS:-60}
+    warm=$((secs / 4))
+    ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+    note "ulimit -n $(ulimit -n)"
+    conf conns
+    if [ "$(ulimit -n)" -lt 4200 ]; then
+        skip "conns: 2,000 concurrent connections" "ulimit -n is $(ulimit -n), cannot raise it to 4200"
+    elif start conns; then
+        load conns -c 2000 -d "$secs" -t 30 --mix 70:30:0 --retry-after 3 --seed 41 \
+            >"$ROOT/conns/load.out" 2>&1 &
+        lpid=$!
+        : >"$ROOT/conns/rss"
+        t=0 peak_conns=0
+        while kill -0 "$lpid" 2>/dev/null; do
+            c=$(ls /proc/$GR_PID/fd 2>/dev/null | wc -l)
+            [ "$c" -gt "$peak_conns" ] && peak_conns=$c
+            echo "$t $(rss "$GR_PID" VmRSS) $(rss "$GR_PID" RssAnon) $c" >>"$ROOT/conns/rss"
+            sleep 2
+            t=$((t + 2))
+        done
+        wait "$lpid"
+        lrc=$?
+        errors=$(sed -n 's/^errors *\([0-9]*\).*/\1/p' "$ROOT/conns/load.out")
+        msgs=$(sed -n 's/^messages *\([0-9]*\).*/\1/p' "$ROOT/conns/load.out")
+        # anonymous memory (heap, thread stacks): the LMDB map is file-backed
+        # and grows with the data, which is not a leak.  The number of live
+        # connections (threads) swings as sessions end and start, so the
+        # mean of the samples in the first half after the warm-up is
+        # compared with the mean in the second half.
+        read -r base last rss0 rss1 <<<"$(awk -v w="$warm" -v s="$secs" '
+            $1 >= w && $1 < s - 1 { n++; t[n] = $1; a[n] = $3; v[n] = $2 }
+            END { h = int(n / 2); for (i = 1; i <= n; i++) {
+                    if (i <= h) { a1 += a[i]; v1 += v[i] } else { a2 += a[i]; v2 += v[i] } }
+                  if (h < 1 || n - h < 1) { print "0 0 0 0"; exit }
+                  printf "%d %d %d %d\n", a1 / h, a2 / (n - h), v1 / h, v2 / (n - h) }' "$ROOT/conns/rss")"
+        top=$(awk -v w="$warm" '$1 >= w && $3 > m { m = $3 } END { print m + 0 }' "$ROOT/conns/rss")
+        note "$msgs messages, loadgen exit $lrc, errors ${errors:-?}; greyrep fds peak $peak_conns"
+        note "RSS means after ${warm}s warm-up, first half / second half: anon $base / $last kB, VmRSS $rss0 / $rss1 kB; anon peak $top kB"
+        if [ "$lrc" = 0 ] && [ "${errors:-1}" = 0 ] && [ "$peak_conns" -ge 2000 ]; then
+            pass "conns: 2,000 concurrent connections for ${secs}s, 0 errors ($msgs messages, $peak_conns fds open at peak)"
+        else
+            fail "conns: 2,000 concurrent connections, 0 errors" "loadgen exit $lrc, errors ${errors:-?}, fds peak $peak_conns"
+            indent "$ROOT/conns/load.out" 12
+        fi
+        if ldd "$GREYREP" 2>/dev/null | grep -q libasan; then
+            skip "conns: memory flat after warm-up" "sanitizer build (its quarantine grows): anon $base -> $last kB, peak $top kB"
+        elif [ "$base" -gt 0 ] && [ "$last" -le $((base * 105 / 100)) ]; then
+            pass "conns: memory flat within 5% after warm-up (anon RSS mean $base -> $last kB, peak $top kB)"
+        else
+            fail "conns: memory flat within 5% after warm-up" "anon RSS mean $base -> $last kB, peak $top kB"
+            sed 's/^/  | /' "$ROOT/conns/rss"
+        fi
+        t0=$(now)
+        if gr_stop "$GR_PID" 30 && [ "$GR_EXIT" = 0 ]; then
+            pass "conns: clean stop after the load (exit 0 in $(elapsed "$t0") s)"
+        else
+            fail "conns: clean stop after the load" "exit ${GR_EXIT:-?}"
+            indent "$ROOT/conns/greyrep.log" 5
+        fi
+    else
+        fail "conns: greyrep starts" "see $ROOT/conns/greyrep.log"
+    fi
+fi
+
+# ---------------------------------------------------------------- privs
+# refuses NAME: greyrep -f on NAME's config exits 1 at once, logging REGEX
+refuses() {
+    local log=$ROOT/$1/refuse.log rc
+    timeout 20 "$GREYREP" -f -c "$ROOT/$1/greyrep.conf" </dev/null >"$log" 2>&1
+    rc=$?
+    [ "$rc" = 1 ] && grep -qE "$2" "$log"
+}
+if want privs; then
+    conf privs
+    user=$(awk -F' = ' '$1 == "user" { print $2 }' "$ROOT/privs/greyrep.conf")
+    group=$(awk -F' = ' '$1 == "socket_group" { print $2 }' "$ROOT/privs/greyrep.conf")
+    uid=$(id -u "$user") gid=$(id -g "$user")
+    [ -n "$group" ] || group=$(id -gn "$user")
+    if start privs; then
+        load privs -c 2 -n 20 >/dev/null 2>&1
+        ids=$(awk '$1 == "Uid:" || $1 == "Gid:" { printf "%s %s %s %s %s ", $1, $2, $3, $4, $5 }' "/proc/$GR_PID/status")
+        want_ids="Uid: $uid $uid $uid $uid Gid: $gid $gid $gid $gid "
+        if [ "$ids" = "$want_ids" ]; then
+            pass "privs: greyrep runs as [milter] user $user (real, effective, saved and fs ids)"
+        else
+            fail "privs: greyrep runs as [milter] user $user" "/proc status: $ids; want $want_ids"
+        fi
+        sock=$(stat -c '%a %G' "$ROOT/privs/greyrep.sock")
+        check "privs: the socket has socket_mode 0660 and socket_group $group ($sock)" [ "$sock" = "660 $group" ]
+        db=$(stat -c '%a %U' "$ROOT/privs/db")
+        data=$(stat -c '%U' "$ROOT/privs/db/data.mdb" 2>/dev/null)
+        check "privs: the store directory is 0750 and owned by $user ($db, data.mdb $data)" \
+            [ "$db $data" = "750 $user $user" ]
+        gr_stop
+        chmod 666 "$ROOT/privs/greyrep.conf"
+        if refuses privs "greyrep.conf:0: refusing a world-writable file \(mode 0666\)"; then
+            pass "privs: a world-writable config file is refused, naming the file and mode"
+        else
+            fail "privs: a world-writable config file is refused" "$(head -3 "$ROOT/privs/refuse.log")"
+        fi
+        chmod 644 "$ROOT/privs/greyrep.conf"
+        chmod 777 "$ROOT/privs/db"
+        if refuses privs "\[store\] path .*/db is world-writable \(mode 0777\)" &&
+            ! "$GREYREP" -n -c "$ROOT/privs/greyrep.conf" >/dev/null 2>&1; then
+            pass "privs: a world-writable store directory is refused (also by greyrep -n)"
+        else
+            fail "privs: a world-writable store directory is refused" "$(head -3 "$ROOT/privs/refuse.log")"
+        fi
+        chmod 750 "$ROOT/privs/db"
+        if start privs; then
+            pass "privs: starts again once the modes are fixed"
+            gr_stop
+        else
+            fail "privs: starts again once the modes are fixed" "see $ROOT/privs/greyrep.log"
+        fi
+    else
+        fail "privs: greyrep starts" "see $ROOT/privs/greyrep.log"
+    fi
+fi
+
 t_exit
