@@ -57,9 +57,10 @@ conf() {
     local l
     for l in "$@"; do sed -i "/^path = /a $l" "$dir/greyrep.conf"; done
 }
-# start NAME: start greyrep on $ROOT/NAME's config
+# start NAME: start greyrep on $ROOT/NAME's config, log $ROOT/greyrep-NAME.log
+# (where lib.sh's cleanup finds it for the sanitizer check)
 start() {
-    gr_start "$ROOT/$1/greyrep.conf" "unix:$ROOT/$1/greyrep.sock" "$ROOT/$1/greyrep.log"
+    gr_start "$ROOT/$1/greyrep.conf" "unix:$ROOT/$1/greyrep.sock" "$ROOT/greyrep-$1.log"
 }
 # load NAME ARGS...: greyrep-loadgen on NAME's socket, IPv4 only
 load() {
@@ -100,7 +101,7 @@ if want mapfull; then
         nacked=$(nlines "$acked")
         stored=$(store_keys mapfull)
         miss=$(missing "$acked" "$stored")
-        grown=$(grep -c 'LMDB map grown' "$ROOT/mapfull/greyrep.log")
+        grown=$(grep -c 'LMDB map grown' "$ROOT/greyrep-mapfull.log")
         size=$(stat -c %s "$ROOT/mapfull/db/data.mdb" 2>/dev/null || echo 0)
         note "load exit $lrc; $nacked triplets acknowledged, $(nlines "$stored") stored, $miss missing; map grown $grown times; data.mdb $size bytes"
         if [ "$grown" -ge 1 ] && [ "$size" -gt 1048576 ]; then
@@ -113,17 +114,17 @@ if want mapfull; then
         else
             fail "mapfull: no write lost" "load exit $lrc, $nacked acknowledged, $miss missing"
             indent "$ROOT/mapfull/load.out" 8
-            indent "$ROOT/mapfull/greyrep.log" 3
+            indent "$ROOT/greyrep-mapfull.log" 3
         fi
-        if grep -qE 'error: store|map still full' "$ROOT/mapfull/greyrep.log"; then
+        if grep -qE 'error: store|map still full' "$ROOT/greyrep-mapfull.log"; then
             fail "mapfull: no store error while growing" "see below"
-            grep -E 'error: store|map still full' "$ROOT/mapfull/greyrep.log" | head -5 | sed 's/^/  | /'
+            grep -E 'error: store|map still full' "$ROOT/greyrep-mapfull.log" | head -5 | sed 's/^/  | /'
         else
             pass "mapfull: no store error while growing"
         fi
         gr_stop
     else
-        fail "mapfull: greyrep starts" "see $ROOT/mapfull/greyrep.log"
+        fail "mapfull: greyrep starts" "see $ROOT/greyrep-mapfull.log"
     fi
 fi
 
@@ -134,7 +135,7 @@ if want diskfull; then
     if ! mount -t tmpfs -o size=3m,mode=0755 greyrep-faults "$FULL" 2>"$ROOT/mount.err"; then
         skip "diskfull: a tmpfs for the store" "mount failed: $(cat "$ROOT/mount.err")"
     else
-        t_on_cleanup "umount '$FULL' 2>/dev/null"
+        t_on_cleanup "umount -l '$FULL' 2>/dev/null"
         GR_STORE_DIR=$FULL/db conf diskfull "map_size = 1M" "sync_interval = 1s"
         if start diskfull; then
             # fill the disk: a first load, then a filler file over what is left
@@ -184,7 +185,7 @@ if want diskfull; then
             fi
             gr_stop
         else
-            fail "diskfull: greyrep starts" "see $ROOT/diskfull/greyrep.log"
+            fail "diskfull: greyrep starts" "see $ROOT/greyrep-diskfull.log"
         fi
         umount "$FULL" 2>/dev/null
     fi
@@ -197,7 +198,7 @@ if want kill9; then
     ok=1 rounds=0
     for round in 1 2 3 4 5; do
         if ! start kill9; then
-            fail "kill9: greyrep restarts after kill -9 (round $round)" "see $ROOT/kill9/greyrep.log"
+            fail "kill9: greyrep restarts after kill -9 (round $round)" "see $ROOT/greyrep-kill9.log"
             ok=0
             break
         fi
@@ -223,8 +224,8 @@ if want kill9; then
         else
             fail "kill9: every acknowledged decision kept" "$rounds rounds; $miss_t tempfailed triplets missing, $miss_p passes missing (of $(nlines "$tf") / $(nlines "$ps"))"
         fi
-        if grep -qaE 'runtime error|AddressSanitizer|panic:' "$ROOT/kill9/greyrep.log"; then
-            fail "kill9: the store opens cleanly after each kill" "see $ROOT/kill9/greyrep.log"
+        if grep -qaE 'runtime error|AddressSanitizer|panic:' "$ROOT/greyrep-kill9.log"; then
+            fail "kill9: the store opens cleanly after each kill" "see $ROOT/greyrep-kill9.log"
         else
             pass "kill9: the store opens cleanly after each kill"
         fi
@@ -293,10 +294,10 @@ if want conns; then
             pass "conns: clean stop after the load (exit 0 in $(elapsed "$t0") s)"
         else
             fail "conns: clean stop after the load" "exit ${GR_EXIT:-?}"
-            indent "$ROOT/conns/greyrep.log" 5
+            indent "$ROOT/greyrep-conns.log" 5
         fi
     else
-        fail "conns: greyrep starts" "see $ROOT/conns/greyrep.log"
+        fail "conns: greyrep starts" "see $ROOT/greyrep-conns.log"
     fi
 fi
 
@@ -349,10 +350,10 @@ if want privs; then
             pass "privs: starts again once the modes are fixed"
             gr_stop
         else
-            fail "privs: starts again once the modes are fixed" "see $ROOT/privs/greyrep.log"
+            fail "privs: starts again once the modes are fixed" "see $ROOT/greyrep-privs.log"
         fi
     else
-        fail "privs: greyrep starts" "see $ROOT/privs/greyrep.log"
+        fail "privs: greyrep starts" "see $ROOT/greyrep-privs.log"
     fi
 fi
 
