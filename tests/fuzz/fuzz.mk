@@ -21,7 +21,7 @@ check_PROGRAMS += tests/fuzz/fuzz_envaddr tests/fuzz/fuzz_netaddr \
 	tests/fuzz/fuzz_ctlload tests/fuzz/fuzz_dnsnames tests/fuzz/fuzz_dnsanswer \
 	tests/fuzz/fuzz_authres tests/fuzz/fuzz_dkim tests/fuzz/fuzz_spf
 TESTS += tests/fuzz/replay.sh
-EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/corpus tests/fuzz/known \
+EXTRA_DIST += doc/SECURITY.md tests/fuzz/replay.sh tests/fuzz/corpus tests/fuzz/known \
 	tests/fuzz/README
 
 tests_fuzz_fuzz_envaddr_SOURCES = tests/fuzz/fuzz_envaddr.c $(FUZZ_COMMON)
