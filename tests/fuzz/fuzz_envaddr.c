@@ -108,8 +108,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     key_of(from, to, spf, key2);
     FUZZ_ASSERT(strcmp(key1, key2) == 0);
 
-    /* (a local part that starts with '=' cannot be told from a BATV tag) */
-    if (local_span(from, &ls, &le) && from[1] != '=' && strncasecmp(from + 1, "srs", 3) != 0
+    /* (a local part that starts with '=' cannot be told from a BATV tag,
+     * and a source route "<@a,@b:local@d>" is not a plain local part) */
+    if (local_span(from, &ls, &le) && from[1] != '=' && strchr(from, ':') == NULL
+        && strncasecmp(from + 1, "srs", 3) != 0
         && strncasecmp(from + 1, "prvs=", 5) != 0 && strncasecmp(from + 1, "btv1=", 5) != 0
         && strncasecmp(from + 1, "msprvs1=", 8) != 0) {
         /* VERP: every digit run of the local part replaced by other digits */
