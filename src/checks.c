@@ -82,9 +82,10 @@ void chk_close(struct checks *chk)
 }
 
 struct chk_conn *chk_connect(struct checks *chk, const struct cfg *cfg,
-                             const char *client_ip)
+                             const struct net_addr *client)
 {
     struct chk_conn *cc;
+    const char *client_ip;
 
     if (chk == NULL)
         return NULL;
@@ -93,7 +94,9 @@ struct chk_conn *chk_connect(struct checks *chk, const struct cfg *cfg,
         return NULL;
     }
     cc->chk = chk;
-    util_strlcpy(cc->ip, client_ip, sizeof cc->ip);
+    cc->facts.client_ip = 1;
+    cc->facts.client = *client;
+    client_ip = net_format(client, cc->ip, sizeof cc->ip);
     cc->iprev_generic = cfg->iprev_generic;
     if (cfg->iprev_enabled)
         cc->iprev = iprev_start(chk->resolver, client_ip);
@@ -118,6 +121,8 @@ static void chk_msg_reset(struct chk_conn *cc)
     cc->facts.spf_helo = 0;
     cc->facts.spf_domain[0] = '\0';
     cc->facts.dns_failed = 0;
+    cc->facts.dkim_done = 0;
+    cc->facts.dkim_n = 0;
     cc->facts_done = 0;
 }
 
@@ -238,14 +243,15 @@ int chk_eom(struct chk_conn *cc, const struct cfg *cfg, char *buf, size_t len,
             char *summary, size_t slen)
 {
     struct dkimv_result res[DKIMV_MAX_SIGS];
-    const struct msg_facts *f;
+    struct msg_facts *f;
     struct authres ar;
     int n = 0;
 
     summary[0] = '\0';
     if (cc == NULL)
         return 0;
-    f = chk_facts(cc);
+    chk_facts(cc);
+    f = &cc->facts;
     if (cc->dkim != NULL) {
         struct timespec deadline;
         size_t used = 0;
@@ -258,6 +264,13 @@ int chk_eom(struct chk_conn *cc, const struct cfg *cfg, char *buf, size_t len,
                                      res[i].domain);
         if (n == 0)
             snprintf(summary, slen, "dkim=none");
+        f->dkim_done = 1;
+        f->dkim_n = n < FACTS_DKIM_MAX ? n : FACTS_DKIM_MAX;
+        for (int i = 0; i < f->dkim_n; i++) {
+            f->dkim[i].result = res[i].result;
+            util_strlcpy(f->dkim[i].domain, res[i].domain, sizeof f->dkim[i].domain);
+            util_lower(f->dkim[i].domain);
+        }
     }
     if (!f->iprev_done && !f->spf_done && cc->dkim == NULL)
         return 0;

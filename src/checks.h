@@ -7,7 +7,8 @@
  *   cc  = chk_connect(chk, cfg, ip, helo)     at connect: PTR and DNSBL start
  *   chk_mail(cc, cfg, helo, sender)           at MAIL: SPF (in parallel with
  *                                             the lookups still running)
- *   f   = chk_facts(cc)                       at RCPT: wait, bounded
+ *   f   = chk_facts(cc)                       at RCPT: wait, bounded (the
+ *                                             caller, milter.c, waits here)
  *   chk_header/chk_eoh/chk_body               DKIM is fed the message
  *   chk_eom(cc, cfg, buf)                     Authentication-Results value
  *   chk_conn_free(cc)                         at close
@@ -45,16 +46,20 @@ struct chk_conn;
 struct checks *chk_open(const struct cfg *cfg, char *err, size_t errlen);
 void chk_close(struct checks *chk);
 
-/* chk_connect - start the connection's lookups (NULL chk: no checks) */
+/* chk_connect - start the connection's lookups for client (NULL chk: no
+ * checks); the facts carry the client address from here on */
 struct chk_conn *chk_connect(struct checks *chk, const struct cfg *cfg,
-                             const char *client_ip);
+                             const struct net_addr *client);
 void chk_conn_free(struct chk_conn *cc);
 
 /* chk_mail - a new message: set its deadline, check SPF for sender
  * ("" for <>) and helo; skip_spf for authenticated senders */
 void chk_mail(struct chk_conn *cc, const struct cfg *cfg, const char *helo,
               const char *sender, int skip_spf);
-/* chk_facts - every result of this message; waits (bounded) the first time */
+/* chk_facts - every result of this message so far; the first call after
+ * chk_mail() waits for the lookups still running, bounded by the message's
+ * deadline, so the caller decides where a message may wait.  After
+ * chk_eom() the DKIM results are in the facts too. */
 const struct msg_facts *chk_facts(struct chk_conn *cc);
 
 void chk_header(struct chk_conn *cc, const char *name, const char *value);

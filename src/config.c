@@ -21,9 +21,13 @@
 #include "log.h"
 #include "util.h"
 #include "whitelist.h"
+#ifdef HAVE_REDIS
+#include "redis_sentinel.h"
+#endif
 
 enum cfg_kind { K_STR, K_DURATION, K_DURATION_MS, K_UINT, K_SIZE, K_MODE, K_ON_ERROR,
-                K_BACKEND, K_NETS, K_SOCKET, K_BOOL, K_ACTION, K_BL_ACTION, K_DNSBL, K_SERVERS };
+                K_BACKEND, K_NETS, K_SOCKET, K_BOOL, K_ACTION, K_BL_ACTION, K_DNSBL, K_SERVERS,
+                K_SENTINELS };
 
 struct cfg_key {
     const char *section;
@@ -56,6 +60,10 @@ static const struct cfg_key cfg_keys[] = {
     {"store", "redis_db", K_UINT, OFF(store.redis_db), 0, 1000, "0"},
     {"store", "redis_timeout", K_DURATION_MS, OFF(store.redis_timeout_ms), 1, 60000, "500ms"},
     {"store", "redis_prefix", K_STR, OFF(store.redis_prefix), 0, 0, "greyrep:"},
+    {"store", "redis_user", K_STR, OFF(store.redis_user), 0, 0, ""},
+    {"store", "redis_sentinels", K_SENTINELS, OFF(store.redis_sentinels), 0, 0, ""},
+    {"store", "redis_master_name", K_STR, OFF(store.redis_master_name), 0, 0, ""},
+    {"store", "redis_sentinel_password", K_STR, OFF(store.redis_sentinel_password), 0, 0, ""},
     {"greylist", "delay", K_DURATION, OFF(grey.delay), 0, 30 * 86400, "5m"},
     {"greylist", "retry_window", K_DURATION, OFF(grey.retry_window), 1, 365 * 86400, "2d"},
     {"greylist", "pass_lifetime", K_DURATION, OFF(grey.pass_lifetime), 1, 3650 * 86400U, "35d"},
@@ -238,6 +246,19 @@ static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char 
             return "not a list of IP[:PORT] or [IPv6]:PORT";
         memcpy(field, value, strlen(value) + 1);
         return NULL;
+    case K_SENTINELS: {
+#ifdef HAVE_REDIS
+        static char err[512];   /* only the loading thread parses */
+        static struct redis_sentinels sent;
+        if (strlen(value) < k->size && value[0] &&
+            redis_sentinels_parse(&sent, value, "-", "", err, sizeof err) < 0)
+            return strncmp(err, "redis_sentinels: ", 17) == 0 ? err + 17 : err;
+#endif
+        if (strlen(value) >= k->size)
+            return "value too long";
+        memcpy(field, value, strlen(value) + 1);
+        return NULL;
+    }
     case K_DNSBL: {
         static char err[256];   /* only the loading thread parses */
         if (strlen(value) >= k->size)
@@ -374,6 +395,43 @@ static void cfg_refuse_writable(struct cfg_state *st, const char *path, int fd)
                 "could change it; chmod o-w %s", mode, path);
 }
 
+/* Where the [store] keys that depend on each other were set (0: not set). */
+struct cfg_store_lines {
+    unsigned redis, user, sentinels, master, sentinel_password;
+};
+
+/* cfg_store_line - remember the line of a [store] key that cfg_check_store looks at */
+static void cfg_store_line(struct cfg_store_lines *sl, const char *key, unsigned lineno)
+{
+    if (strcmp(key, "redis") == 0) sl->redis = lineno;
+    else if (strcmp(key, "redis_user") == 0) sl->user = lineno;
+    else if (strcmp(key, "redis_sentinels") == 0) sl->sentinels = lineno;
+    else if (strcmp(key, "redis_master_name") == 0) sl->master = lineno;
+    else if (strcmp(key, "redis_sentinel_password") == 0) sl->sentinel_password = lineno;
+}
+
+/* cfg_check_store - the Redis keys that only make sense together */
+static void cfg_check_store(const struct cfg_store *c, const struct cfg_store_lines *sl,
+                            const char *file, struct cfg_state *st)
+{
+    int sentinels = c->redis_sentinels[0] != 0;
+
+    if (sentinels && c->redis_master_name[0] == 0)
+        cfg_problem(st, file, sl->sentinels, "redis_sentinels needs redis_master_name%s%s", "", "");
+    /* a bad redis_sentinels line was reported already: no echo of it here */
+    if (!sentinels && !sl->sentinels && c->redis_master_name[0] && sl->master)
+        cfg_problem(st, file, sl->master, "redis_master_name needs redis_sentinels%s%s", "", "");
+    if (!sentinels && !sl->sentinels && c->redis_sentinel_password[0] && sl->sentinel_password)
+        cfg_problem(st, file, sl->sentinel_password,
+                    "redis_sentinel_password needs redis_sentinels%s%s", "", "");
+    if (sentinels && sl->redis)
+        cfg_problem(st, file, sl->redis > sl->sentinels ? sl->redis : sl->sentinels,
+                    "set redis or redis_sentinels, not both (with Sentinels the "
+                    "primary's address comes from them)%s%s", "", "");
+    if (c->redis_user[0] && c->redis_password[0] == 0 && sl->user)
+        cfg_problem(st, file, sl->user, "redis_user needs redis_password%s%s", "", "");
+}
+
 /* cfg_load_lists - the whitelist files; a default path may be absent */
 static void cfg_load_lists(struct cfg *cfg, const int explicit[3], struct cfg_state *st)
 {
@@ -396,6 +454,7 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
     char line[4096], section[64] = "";
     unsigned lineno = 0;
     int explicit_lists[3] = {0, 0, 0};
+    struct cfg_store_lines store_lines = {0, 0, 0, 0, 0};
     struct cfg *cfg;
     FILE *fp;
 
@@ -461,6 +520,8 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
             cfg_problem(&st, file, lineno, "unknown key %s in [%s]", key, section);
             continue;
         }
+        if (strcmp(section, "store") == 0)
+            cfg_store_line(&store_lines, key, lineno);
         if ((why = cfg_set(cfg, k, value)) != NULL) {
             cfg_problem(&st, file, lineno, "%s: %s", key, why);
             continue;
@@ -474,6 +535,7 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
     if (cfg->grey.suspicious_delay > cfg->grey.retry_window)
         cfg_problem(&st, file, lineno,
                     "[greylist] suspicious_delay is longer than retry_window%s%s", "", "");
+    cfg_check_store(&cfg->store, &store_lines, file, &st);
     cfg_load_lists(cfg, explicit_lists, &st);
     if (cfg->authserv_id[0] == '\0')
         util_hostname(cfg->authserv_id, sizeof cfg->authserv_id);

@@ -40,6 +40,11 @@ struct cfg_store {
     int redis_db;
     unsigned redis_timeout_ms;
     char redis_prefix[64];
+    /* Redis deployments: ACL user, Sentinel (see redis_sentinel.h) */
+    char redis_user[128];         /* empty: AUTH password alone */
+    char redis_sentinels[512];    /* host:port, ...; empty: redis is fixed */
+    char redis_master_name[128];
+    char redis_sentinel_password[128];
 };
 
 struct cfg_greylist {

@@ -10,52 +10,79 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "checks.h"
 #include "decide.h"
 #include "greylist.h"
+#include "iprev.h"
 #include "log.h"
 #include "record.h"
+#include "spf.h"
 #include "util.h"
 #include "whitelist.h"
 
 #define ADMIN_STAMP_KEY "v|whitelist"
+#define STAMP_MAX 16
 
-/* The mirror of the admin whitelist, shared by all threads. */
-static pthread_rwlock_t admin_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct wl *admin_wl;
-static unsigned char admin_stamp[16];
-static size_t admin_stamp_len = (size_t)-1;
+struct decider {
+    struct store *st;                   /* NULL: no store */
+    /* the mirror of the admin whitelist, shared by all threads */
+    pthread_rwlock_t admin_lock;
+    struct wl *admin_wl;
+    unsigned char admin_stamp[STAMP_MAX];
+    size_t admin_stamp_len;             /* (size_t)-1: never loaded */
+    uint64_t n_accepted, n_tempfailed, n_rejected, n_errors;
+};
 
-static uint64_t n_accepted, n_tempfailed, n_rejected, n_errors;
-
-void decide_note(enum verdict_action a, int error)
+struct decider *decider_new(struct store *st)
 {
-    if (error)
-        __atomic_add_fetch(&n_errors, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(a == V_ACCEPT ? &n_accepted : a == V_REJECT ? &n_rejected : &n_tempfailed,
+    struct decider *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return NULL;
+    d->st = st;
+    pthread_rwlock_init(&d->admin_lock, NULL);
+    d->admin_stamp_len = (size_t)-1;
+    return d;
+}
+
+void decider_free(struct decider *d)
+{
+    if (d == NULL)
+        return;
+    wl_free(d->admin_wl);
+    pthread_rwlock_destroy(&d->admin_lock);
+    free(d);
+}
+
+/* decider_note - count a final answer */
+static void decider_note(struct decider *d, const struct verdict *v)
+{
+    if (v->reason == R_ERROR)
+        __atomic_add_fetch(&d->n_errors, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(v->action == V_ACCEPT   ? &d->n_accepted
+                       : v->action == V_REJECT ? &d->n_rejected
+                                               : &d->n_tempfailed,
                        1, __ATOMIC_RELAXED);
 }
 
-void decide_counters(struct decide_counters *out)
+void decider_counters(struct decider *d, struct decide_counters *out)
 {
-    out->accepted = __atomic_load_n(&n_accepted, __ATOMIC_RELAXED);
-    out->tempfailed = __atomic_load_n(&n_tempfailed, __ATOMIC_RELAXED);
-    out->rejected = __atomic_load_n(&n_rejected, __ATOMIC_RELAXED);
-    out->errors = __atomic_load_n(&n_errors, __ATOMIC_RELAXED);
+    out->accepted = __atomic_load_n(&d->n_accepted, __ATOMIC_RELAXED);
+    out->tempfailed = __atomic_load_n(&d->n_tempfailed, __ATOMIC_RELAXED);
+    out->rejected = __atomic_load_n(&d->n_rejected, __ATOMIC_RELAXED);
+    out->errors = __atomic_load_n(&d->n_errors, __ATOMIC_RELAXED);
 }
 
-void decide_reset(void)
+void decider_forget_admin(struct decider *d)
 {
-    pthread_rwlock_wrlock(&admin_lock);
-    wl_free(admin_wl);
-    admin_wl = NULL;
-    admin_stamp_len = (size_t)-1;
-    pthread_rwlock_unlock(&admin_lock);
+    pthread_rwlock_wrlock(&d->admin_lock);
+    wl_free(d->admin_wl);
+    d->admin_wl = NULL;
+    d->admin_stamp_len = (size_t)-1;
+    pthread_rwlock_unlock(&d->admin_lock);
 }
 
 int decide_admin_bump(struct store *st)
 {
-    unsigned char stamp[16];
+    unsigned char stamp[STAMP_MAX];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     /* time plus a random-ish part: two bumps in one nanosecond still differ */
@@ -91,34 +118,47 @@ static int admin_load_one(void *arg, const char *key, size_t klen, const void *v
 }
 
 /* admin_refresh - reload the mirror if the stamp changed; -1 on store error */
-static int admin_refresh(struct store *st, time_t now)
+static int admin_refresh(struct decider *d, time_t now)
 {
-    unsigned char stamp[16];
+    unsigned char stamp[STAMP_MAX];
     size_t len = sizeof stamp;
     struct wl *fresh;
-    int rc = store_get(st, ADMIN_STAMP_KEY, stamp, &len, NULL, now);
+    int rc = store_get(d->st, ADMIN_STAMP_KEY, stamp, &len, NULL, now);
 
     if (rc == STORE_ERROR)
         return -1;
     if (rc == STORE_NOTFOUND)
         len = 0;
-    pthread_rwlock_rdlock(&admin_lock);
-    int same = admin_stamp_len == len && memcmp(admin_stamp, stamp, len) == 0;
-    pthread_rwlock_unlock(&admin_lock);
+    pthread_rwlock_rdlock(&d->admin_lock);
+    int same = d->admin_stamp_len == len && memcmp(d->admin_stamp, stamp, len) == 0;
+    pthread_rwlock_unlock(&d->admin_lock);
     if (same)
         return 0;
     fresh = wl_new();
-    if (store_iterate(st, "w|", now, admin_load_one, fresh) != STORE_OK) {
+    if (store_iterate(d->st, "w|", now, admin_load_one, fresh) != STORE_OK) {
         wl_free(fresh);
         return -1;
     }
-    pthread_rwlock_wrlock(&admin_lock);
-    wl_free(admin_wl);
-    admin_wl = fresh;
-    memcpy(admin_stamp, stamp, len);
-    admin_stamp_len = len;
-    pthread_rwlock_unlock(&admin_lock);
+    pthread_rwlock_wrlock(&d->admin_lock);
+    wl_free(d->admin_wl);
+    d->admin_wl = fresh;
+    memcpy(d->admin_stamp, stamp, len);
+    d->admin_stamp_len = len;
+    pthread_rwlock_unlock(&d->admin_lock);
     return 0;
+}
+
+/* admin_stamp_copy - the mirror's stamp, to compare with the stored one;
+ * its length, or (size_t)-1 when the mirror was never loaded */
+static size_t admin_stamp_copy(struct decider *d, unsigned char *stamp)
+{
+    size_t len;
+    pthread_rwlock_rdlock(&d->admin_lock);
+    len = d->admin_stamp_len;
+    if (len != (size_t)-1)
+        memcpy(stamp, d->admin_stamp, len);
+    pthread_rwlock_unlock(&d->admin_lock);
+    return len;
 }
 
 /* explainf - append one line to the explanation, if wanted */
@@ -168,14 +208,16 @@ void decide_client_key(const struct net_addr *client, char *key, size_t len)
     snprintf(key, len, "c|%s", net_format(client, a, sizeof a));
 }
 
+
+/* One decision's store update: what the callback needs, what it found. */
 struct decide_run {
     const struct cfg *cfg;
     unsigned delay;
     time_t now;
     int dry_run;
-    int check_stamp;            /* compare rec[2] with the mirror's stamp */
-    unsigned char stamp[16];
-    size_t stamp_len;
+    int check_stamp;            /* compare the stored stamp with the mirror's */
+    unsigned char stamp[STAMP_MAX];
+    size_t stamp_len;           /* (size_t)-1: the mirror was never loaded */
     int stale;                  /* the admin whitelist changed: nothing decided */
     struct verdict v;
 };
@@ -183,18 +225,18 @@ struct decide_run {
 /* decide_update - the store_update callback: the pure policy, nothing else */
 static int decide_update(void *arg, struct store_rec *rec, size_t n)
 {
-    struct decide_run *d = arg;
-    size_t len = rec[2].found ? rec[2].len : 0;
+    struct decide_run *r = arg;
+    const struct store_rec *stamp = &rec[SLOT_STAMP];
+    size_t len = stamp->found ? stamp->len : 0;
 
     (void)n;
-    /* The admin whitelist's stamp comes in the same read as the records,
-     * so noticing a greyrepctl change costs no extra round trip. */
-    if (d->check_stamp && (len != d->stamp_len || memcmp(rec[2].val, d->stamp, len) != 0)) {
-        d->stale = 1;
+    if (r->check_stamp && (len != r->stamp_len || memcmp(stamp->val, r->stamp, len) != 0)) {
+        r->stale = 1;
         return -1;
     }
-    policy_records(&d->cfg->grey, d->delay, rec, d->now, &d->v);
-    return d->dry_run ? -1 : 0;
+    policy_records(&r->cfg->grey, r->delay, &rec[SLOT_TRIPLET], &rec[SLOT_CLIENT], r->now,
+                   &r->v);
+    return r->dry_run ? -1 : 0;
 }
 
 /* decide_error - no decision possible: the configured on_error answer */
@@ -207,37 +249,26 @@ static void decide_error(const struct cfg *cfg, struct verdict *v, const char *w
              cfg->on_error == ON_ERROR_ACCEPT ? "accept" : "tempfail");
 }
 
-/* decide_whitelisted - does an entry of one list match client, sender or rcpt? */
-static int decide_whitelisted(const struct wl *list, const struct decide_input *in,
-                              const char *host, time_t now, char *what, size_t len)
+/* list_match - does an entry of one list match client, sender or rcpt? */
+static int list_match(const struct wl *list, const struct decide_input *in, const char *host,
+                      time_t now, char *what, size_t len)
 {
+    const struct net_addr *client = in->facts->client_ip ? &in->facts->client : NULL;
     if (list == NULL)
         return 0;
-    return wl_match_client(list, in->client, host, now, what, len)
+    return wl_match_client(list, client, host, now, what, len)
            || wl_match_sender(list, in->sender, now, what, len)
            || wl_match_rcpt(list, in->rcpt, now, what, len);
 }
 
-/* admin_fresh - reload the mirror if stale; on a store failure the verdict
- * is the on_error answer and -1 is returned */
-static int admin_fresh(const struct cfg *cfg, struct store *st, time_t now, struct verdict *v,
-                       char *explain, size_t explain_len)
-{
-    if (admin_refresh(st, now) == 0)
-        return 0;
-    decide_error(cfg, v, "store failure reading the admin whitelist");
-    explainf(explain, explain_len, "%s", v->why);
-    return -1;
-}
-
 /* admin_match - does the mirror of the admin whitelist match? */
-static int admin_match(const struct decide_input *in, const char *host, time_t now,
-                       char *what, size_t len)
+static int admin_match(struct decider *d, const struct decide_input *in, const char *host,
+                       time_t now, char *what, size_t len)
 {
     int hit;
-    pthread_rwlock_rdlock(&admin_lock);
-    hit = decide_whitelisted(admin_wl, in, host, now, what, len);
-    pthread_rwlock_unlock(&admin_lock);
+    pthread_rwlock_rdlock(&d->admin_lock);
+    hit = list_match(d->admin_wl, in, host, now, what, len);
+    pthread_rwlock_unlock(&d->admin_lock);
     if (hit) {
         size_t l = strlen(what);
         snprintf(what + l, len - l, " (admin)");
@@ -245,134 +276,175 @@ static int admin_match(const struct decide_input *in, const char *host, time_t n
     return hit;
 }
 
-void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_input *in,
+/*
+ * whitelisted - does a static or admin entry vouch for this recipient?
+ *   1 yes (what names the entry), 0 no, -1 the store failed.  The static
+ *   lists come first, so they work while the store is down.  fresh: reload
+ *   the admin mirror before looking (before a refusal, or once the stamp
+ *   changed); otherwise a mirror hit is confirmed against the store (the
+ *   entry may be gone) and a miss stands until the stamp read with the
+ *   triplet says otherwise.
+ */
+static int whitelisted(struct decider *d, const struct cfg *cfg, const struct decide_input *in,
+                       const char *host, time_t now, int fresh, char *what, size_t len)
+{
+    if (list_match(cfg->wl, in, host, now, what, len))
+        return 1;
+    if (d->st == NULL)
+        return admin_match(d, in, host, now, what, len);
+    if (!fresh && !admin_match(d, in, host, now, what, len))
+        return 0;
+    if (admin_refresh(d, now) < 0)
+        return -1;
+    return admin_match(d, in, host, now, what, len);
+}
+
+/* explain_checks - the checks' findings as explanation lines; the host
+ * name a host entry may match: only one whose PTR maps back to the client */
+static const char *explain_checks(const struct msg_facts *mf, const char *host, char *explain,
+                                  size_t explain_len)
+{
+    if (mf->iprev_done) {
+        host = mf->iprev_host[0] ? mf->iprev_host : NULL;
+        explainf(explain, explain_len, "iprev: %s%s%s%s", iprev_result_name(mf->iprev),
+                 host ? " (" : "", host ? host : "", host ? ")" : "");
+        if (mf->generic)
+            explainf(explain, explain_len, "iprev: %s looks generic/dynamic", host);
+    }
+    if (mf->spf_done)
+        explainf(explain, explain_len, "spf: %s for %s%s", spf_result_name(mf->spf),
+                 mf->spf_domain[0] ? mf->spf_domain : "(no domain)",
+                 mf->spf_helo ? " (HELO identity)" : "");
+    if (mf->dnsbl_done)
+        explainf(explain, explain_len, "dnsbl: score %d%s%s%s", mf->dnsbl_score,
+                 mf->dnsbl_listed[0] ? " (" : "", mf->dnsbl_listed,
+                 mf->dnsbl_listed[0] ? ")" : "");
+    return host;
+}
+
+/*
+ * greylist - the triplet decides, in one atomic store update that also
+ *   reads the admin whitelist's stamp.  0: v is the verdict; 1: the admin
+ *   whitelist changed meanwhile and now vouches (what names the entry);
+ *   -1: the store failed.
+ */
+static int greylist(struct decider *d, const struct cfg *cfg, const struct decide_input *in,
+                    const struct policy_facts *f, const char *host, unsigned delay, time_t now,
+                    int dry_run, char *tkey, size_t tlen, struct verdict *v, char *what,
+                    size_t wlen)
+{
+    struct store_rec rec[SLOT_COUNT];
+    struct decide_run r;
+    char ckey[NET_STRLEN + 4];
+    const struct net_addr *client = &in->facts->client;
+
+    decide_triplet_key(cfg, client, policy_spf_domain(f), in->sender, in->rcpt, tkey, tlen);
+    decide_client_key(client, ckey, sizeof ckey);
+    memset(&r, 0, sizeof r);
+    r.cfg = cfg;
+    r.delay = delay;
+    r.now = now;
+    r.dry_run = dry_run;
+    for (int round = 0;; round++) {
+        memset(rec, 0, sizeof rec);
+        rec[SLOT_TRIPLET].key = tkey;
+        rec[SLOT_CLIENT].key = ckey;
+        rec[SLOT_STAMP].key = ADMIN_STAMP_KEY;
+        rec[SLOT_STAMP].compare_only = 1;
+        r.stamp_len = admin_stamp_copy(d, r.stamp);
+        r.check_stamp = round == 0;     /* a second change meanwhile waits */
+        r.stale = 0;
+        if (store_update(d->st, rec, SLOT_COUNT, now, decide_update, &r) != STORE_OK)
+            return -1;
+        if (!r.stale)
+            break;
+        /* greyrepctl changed the admin whitelist: look again */
+        int w = whitelisted(d, cfg, in, host, now, 1, what, wlen);
+        if (w != 0)
+            return w;
+    }
+    *v = r.v;
+    if (v->bad_record)
+        log_warn("store: a record for %s did not decode; treated as absent", tkey);
+    return 0;
+}
+
+void decide_rcpt(struct decider *d, const struct cfg *cfg, const struct decide_input *in,
                  time_t now, int dry_run, struct verdict *v, char *explain,
                  size_t explain_len)
 {
-    struct policy_facts f = {0, in->authenticated, NULL, NULL};
-    char what[WL_VALUE_MAX + 32], ckey[NET_STRLEN + 4], tkey[STORE_MAX_KEY];
-    char addr[NET_STRLEN], suspicious[300];
+    const struct msg_facts *mf = in->facts;
+    struct policy_facts f = {0, in->authenticated, NULL, mf};
+    struct policy_wait wait = {0};
+    char what[WL_VALUE_MAX + 32], tkey[STORE_MAX_KEY], addr[NET_STRLEN];
     const char *host = in->verified_host;
-    int decided;
-    struct store_rec rec[3];
-    struct decide_run d;
+    int w = 0, decided, greylisted = 0;
 
     if (explain)
         explain[0] = '\0';
-    if (in->client == NULL) {
+    if (!mf->client_ip) {
         f.trusted = 1;
         explainf(explain, explain_len, "client: not an IP connection (local)");
     } else {
-        net_format(in->client, addr, sizeof addr);
-        f.trusted = cfg_trusted(cfg, in->client);
+        net_format(&mf->client, addr, sizeof addr);
+        f.trusted = cfg_trusted(cfg, &mf->client);
         explainf(explain, explain_len, "client %s: %s", addr,
                  f.trusted ? "in trusted_networks" : "not in trusted_networks");
     }
     explainf(explain, explain_len, "authentication: %s",
              in->authenticated ? "authenticated session" : "none");
-    if (!f.trusted && !f.authenticated && in->checks != NULL) {
-        const struct msg_facts *dns = chk_facts(in->checks);
-        f.dns = dns;
-        if (dns->iprev_done) {
-            /* only a name that maps back to the client may match a host entry */
-            host = dns->iprev_host[0] ? dns->iprev_host : NULL;
-            explainf(explain, explain_len, "iprev: %s%s%s%s", iprev_result_name(dns->iprev),
-                     host ? " (" : "", host ? host : "", host ? ")" : "");
-            if (dns->generic)
-                explainf(explain, explain_len, "iprev: %s looks generic/dynamic", host);
-        }
-        if (dns->spf_done)
-            explainf(explain, explain_len, "spf: %s for %s%s", spf_result_name(dns->spf),
-                     dns->spf_domain[0] ? dns->spf_domain : "(no domain)",
-                     dns->spf_helo ? " (HELO identity)" : "");
-        if (dns->dnsbl_done)
-            explainf(explain, explain_len, "dnsbl: score %d%s%s%s", dns->dnsbl_score,
-                     dns->dnsbl_listed[0] ? " (" : "", dns->dnsbl_listed,
-                     dns->dnsbl_listed[0] ? ")" : "");
-    }
     if (!f.trusted && !f.authenticated) {
-        /* the static lists first: they must work while the store is down */
-        if (decide_whitelisted(cfg->wl, in, host, now, what, sizeof what)) {
-            f.whitelisted = what;
-        } else if (admin_match(in, host, now, what, sizeof what)) {
-            /* a hit on the mirror is confirmed against the store (the
-             * entry may have been deleted); a miss is checked by the
-             * stamp read together with the triplet below */
-            if (st != NULL && admin_fresh(cfg, st, now, v, explain, explain_len) < 0)
-                return;
-            if (admin_match(in, host, now, what, sizeof what))
-                f.whitelisted = what;
-        }
-        explainf(explain, explain_len, "whitelist: %s", f.whitelisted ? what : "no entry matches");
+        host = explain_checks(mf, host, explain, explain_len);
+        w = whitelisted(d, cfg, in, host, now, 0, what, sizeof what);
+        f.whitelisted = w > 0 ? what : NULL;
     }
-    decided = policy_static(cfg, &f, v);
-    if (decided && v->action != V_ACCEPT && f.whitelisted == NULL && st != NULL) {
-        /* before refusing, make sure no fresh admin entry vouches for it */
-        if (admin_fresh(cfg, st, now, v, explain, explain_len) < 0)
-            return;
-        if (admin_match(in, host, now, what, sizeof what)) {
+    decided = w >= 0 && policy_static(cfg, &f, v);
+    if (decided && v->action != V_ACCEPT && d->st != NULL) {
+        /* before refusing on the facts alone, make sure no fresh admin
+         * entry vouches for the sender */
+        if ((w = whitelisted(d, cfg, in, host, now, 1, what, sizeof what)) > 0) {
             f.whitelisted = what;
-            explainf(explain, explain_len, "whitelist: %s", what);
             policy_static(cfg, &f, v);
         }
     }
-    if (decided) {
-        explainf(explain, explain_len, "verdict: %s%s", v->reason == R_WHITELIST ? "whitelisted: " : "",
-                 v->why);
-        return;
+    if (w < 0) {
+        decide_error(cfg, v, "store failure reading the admin whitelist");
+        explainf(explain, explain_len, "%s", v->why);
+        goto done;
     }
-    if (st == NULL) {
+    if (!decided && d->st == NULL) {
         decide_error(cfg, v, "no store");
-        return;
+        goto done;
     }
-    decide_triplet_key(cfg, in->client, policy_spf_domain(&f), in->sender, in->rcpt, tkey,
-                       sizeof tkey);
-    decide_client_key(in->client, ckey, sizeof ckey);
-    memset(&d, 0, sizeof d);
-    d.cfg = cfg;
-    d.delay = policy_delay(cfg, &f, suspicious, sizeof suspicious);
-    d.now = now;
-    d.dry_run = dry_run;
-    for (int round = 0;; round++) {
-        memset(rec, 0, sizeof rec);
-        rec[0].key = tkey;
-        rec[1].key = ckey;
-        rec[2].key = ADMIN_STAMP_KEY;
-        pthread_rwlock_rdlock(&admin_lock);
-        d.stamp_len = admin_stamp_len <= sizeof d.stamp ? admin_stamp_len : (size_t)-1;
-        if (d.stamp_len != (size_t)-1)
-            memcpy(d.stamp, admin_stamp, d.stamp_len);
-        pthread_rwlock_unlock(&admin_lock);
-        d.check_stamp = round == 0;     /* a second change meanwhile waits */
-        d.stale = 0;
-        if (store_update(st, rec, 3, now, decide_update, &d) != STORE_OK) {
+    if (!decided) {
+        policy_delay(cfg, &f, &wait);
+        w = greylist(d, cfg, in, &f, host, wait.delay, now, dry_run, tkey, sizeof tkey, v, what,
+                     sizeof what);
+        if (w < 0) {
             decide_error(cfg, v, "store failure");
             explainf(explain, explain_len, "%s", v->why);
-            return;
+            goto done;
         }
-        if (!d.stale)
-            break;
-        /* greyrepctl changed the admin whitelist: look again */
-        if (admin_fresh(cfg, st, now, v, explain, explain_len) < 0)
-            return;
-        if (admin_match(in, host, now, what, sizeof what)) {
+        if (w > 0) {
             f.whitelisted = what;
-            explainf(explain, explain_len, "whitelist: %s", what);
             policy_static(cfg, &f, v);
-            explainf(explain, explain_len, "verdict: whitelisted: %s", v->why);
-            return;
+        } else {
+            greylisted = 1;
         }
     }
-    *v = d.v;
-    if (suspicious[0] != '\0') {
+    if (!f.trusted && !f.authenticated)
+        explainf(explain, explain_len, "whitelist: %s",
+                 f.whitelisted ? f.whitelisted : "no entry matches");
+    if (!greylisted) {
+        explainf(explain, explain_len, "verdict: %s%s",
+                 v->reason == R_WHITELIST ? "whitelisted: " : "", v->why);
+        goto done;
+    }
+    if (wait.why[0] != '\0') {
         size_t used = strlen(v->why);
         snprintf(v->why + used, sizeof v->why - used, " (%s: %s)",
-                 d.delay == cfg->grey.suspicious_delay && d.delay != cfg->grey.delay
-                     ? "suspicious" : "note",
-                 suspicious);
+                 wait.suspicious ? "suspicious" : "note", wait.why);
     }
-    if (v->bad_record)
-        log_warn("store: a record for %s did not decode; treated as absent", tkey);
     if (explain != NULL) {
         char shown[STORE_MAX_KEY];
         util_strlcpy(shown, tkey + 2, sizeof shown);
@@ -381,4 +453,7 @@ void decide_rcpt(const struct cfg *cfg, struct store *st, const struct decide_in
                 *p = ' ';
         explainf(explain, explain_len, "triplet %s: %s", shown, v->why);
     }
+done:
+    if (!dry_run)
+        decider_note(d, v);
 }

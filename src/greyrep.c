@@ -45,6 +45,7 @@
 #include "util.h"
 
 static struct store *the_store;
+static struct decider *the_decider;
 static struct checks *the_checks;
 static volatile int stopping;
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -265,7 +266,7 @@ static void write_counters(time_t since)
     unsigned char buf[REC_MAX];
     char host[256], key[300];
 
-    decide_counters(&dc);
+    decider_counters(the_decider, &dc);
     rc.since = (uint64_t)since;
     rc.accepted = dc.accepted;
     rc.tempfailed = dc.tempfailed;
@@ -415,7 +416,9 @@ int main(int argc, char **argv)
     the_checks = chk_open(cfg, err, sizeof err);
     if (the_checks == NULL)
         log_fatal("DNS checks: %s", err);
-    milter_init(the_store, the_checks);
+    if ((the_decider = decider_new(the_store)) == NULL)
+        log_fatal("out of memory");
+    milter_init(the_decider, the_checks);
     cfg_install(cfg);
 
     if (pthread_create(&sig_tid, NULL, signal_thread, (void *)file) != 0
@@ -435,6 +438,7 @@ int main(int argc, char **argv)
     pthread_kill(sig_tid, SIGUSR1);
     pthread_join(sig_tid, NULL);
     chk_close(the_checks);
+    decider_free(the_decider);
     store_close(the_store);
     cfg_install(NULL);
     /* best effort: after dropping privileges these may not be ours to remove */

@@ -297,7 +297,10 @@ static int cmd_check(const struct cfg *cfg, struct store *st, const struct opts 
     struct decide_input in;
     struct verdict v;
     struct checks *chk = NULL;
-    char explain[4096], *line, *save = NULL, err[256], ip[NET_STRLEN];
+    struct chk_conn *cc = NULL;
+    struct msg_facts bare;
+    struct decider *d;
+    char explain[4096], *line, *save = NULL, err[256];
     char sender[ENV_LOCAL_MAX + ENV_DOMAIN_MAX + 2] = "";
     int trusted = 0;
 
@@ -305,7 +308,10 @@ static int cmd_check(const struct cfg *cfg, struct store *st, const struct opts 
         usage();
     parse_triplet(o->ip, o->from, o->rcpt, &a, NULL, &s, &r);
     memset(&in, 0, sizeof in);
-    in.client = &a;
+    memset(&bare, 0, sizeof bare);
+    bare.client_ip = 1;
+    bare.client = a;
+    in.facts = &bare;
     in.sender = &s;
     in.rcpt = &r;
     in.verified_host = o->host;   /* as the MTA would vouch for it */
@@ -314,13 +320,18 @@ static int cmd_check(const struct cfg *cfg, struct store *st, const struct opts 
     if (!trusted && cfg_checks_enabled(cfg)) {
         if ((chk = chk_open(cfg, err, sizeof err)) == NULL)
             fail("DNS checks: %s%s", err, "");
-        in.checks = chk_connect(chk, cfg, net_format(&a, ip, sizeof ip));
+        cc = chk_connect(chk, cfg, &a);
         if (!(s.flags & ENV_NULL))
             snprintf(sender, sizeof sender, "%s@%s", s.local, s.domain);
-        chk_mail(in.checks, cfg, o->helo ? o->helo : "", sender, 0);
+        chk_mail(cc, cfg, o->helo ? o->helo : "", sender, 0);
+        if (cc != NULL)
+            in.facts = chk_facts(cc);
     }
-    decide_rcpt(cfg, st, &in, util_now(), 1, &v, explain, sizeof explain);
-    chk_conn_free(in.checks);
+    if ((d = decider_new(st)) == NULL)
+        fail("out of memory%s%s", "", "");
+    decide_rcpt(d, cfg, &in, util_now(), 1, &v, explain, sizeof explain);
+    decider_free(d);
+    chk_conn_free(cc);
     chk_close(chk);
     if (o->json) {
         printf("{\"verdict\":\"%s\",\"reason\":\"%s\",\"remaining\":%u,\"why\":",

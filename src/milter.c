@@ -36,6 +36,7 @@ struct conn {
     int delayed;                /* a recipient passed after a delay */
     unsigned delayed_by;
     struct chk_conn *checks;    /* DNS checks; NULL for trusted or local clients */
+    struct msg_facts *bare;     /* the client alone, where no check waits */
     int trusted;
     int ar_count;               /* Authentication-Results fields seen */
     int nforged;                /* ... of which claim our authserv-id */
@@ -43,13 +44,13 @@ struct conn {
     int *forged;                /* their indices (1-based, per field name) */
 };
 
-static struct store *milter_store;
+static struct decider *milter_decider;
 static struct checks *milter_checks;
 static char milter_host[HOST_MAX];
 
-void milter_init(struct store *st, struct checks *chk)
+void milter_init(struct decider *d, struct checks *chk)
 {
-    milter_store = st;
+    milter_decider = d;
     milter_checks = chk;
     util_hostname(milter_host, sizeof milter_host);
 }
@@ -107,7 +108,7 @@ static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
         net_format(&c->client, c->addr, sizeof c->addr);
         c->trusted = cfg_trusted(c->cfg, &c->client);
         if (!c->trusted)
-            c->checks = chk_connect(milter_checks, c->cfg, c->addr);
+            c->checks = chk_connect(milter_checks, c->cfg, &c->client);
     } else {
         c->trusted = 1;
         util_strlcpy(c->addr, "local", sizeof c->addr);
@@ -139,6 +140,22 @@ static sfsistat on_helo(SMFICTX *ctx, char *helo)
                  safe(helo, buf, sizeof buf));
     util_strlcpy(c->helo, helo ? helo : "", sizeof c->helo);
     return SMFIS_CONTINUE;
+}
+
+/* rcpt_facts - the facts a recipient is decided on.  The bounded wait for
+ * the DNS checks happens here, at the first RCPT of a message, and only
+ * where their answers matter: not for trusted or authenticated senders. */
+static const struct msg_facts *rcpt_facts(struct conn *c)
+{
+    if (c->checks != NULL && !c->authenticated)
+        return chk_facts(c->checks);
+    if (c->bare == NULL) {
+        if ((c->bare = calloc(1, sizeof *c->bare)) == NULL)
+            return NULL;
+        c->bare->client_ip = c->ip;
+        c->bare->client = c->client;
+    }
+    return c->bare;
 }
 
 /* warn_address - one log line about a malformed or oversized address */
@@ -200,14 +217,17 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     if (rcpt.flags & ENV_NULL)
         log_warn("client=%s qid=%s: empty recipient <>", c->addr, c->qid[0] ? c->qid : "-");
     warn_address(c, "recipient", arg, &rcpt);
-    in.client = c->ip ? &c->client : NULL;
+    if ((in.facts = rcpt_facts(c)) == NULL) {
+        int accept = c->cfg->on_error == ON_ERROR_ACCEPT;
+        log_err("client=%s: out of memory at RCPT: on_error %s", c->addr,
+                accept ? "accept" : "tempfail");
+        return accept ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+    }
     in.verified_host = c->host[0] ? c->host : NULL;
-    in.checks = c->checks;
     in.authenticated = c->authenticated;
     in.sender = &c->sender;
     in.rcpt = &rcpt;
-    decide_rcpt(c->cfg, milter_store, &in, util_now(), 0, &v, NULL, 0);
-    decide_note(v.action, v.reason == R_ERROR);
+    decide_rcpt(milter_decider, c->cfg, &in, util_now(), 0, &v, NULL, 0);
     log_info("client=%s qid=%s from=%s to=%s: %s (%s: %s)", c->addr,
              c->qid[0] ? c->qid : "-", c->from, safe(arg, r, sizeof r),
              v.action == V_ACCEPT ? "accept" : v.action == V_REJECT ? "reject" : "tempfail",
@@ -333,6 +353,7 @@ static sfsistat on_close(SMFICTX *ctx)
     if (c != NULL) {
         smfi_setpriv(ctx, NULL);
         chk_conn_free(c->checks);
+        free(c->bare);
         cfg_release(c->cfg);
         free(c->forged);
         free(c);

@@ -4,7 +4,9 @@
  * DESCRIPTION
  *   Only translation lives here: the connection context (smfi_setpriv)
  *   gathers the client address, the verified host name, HELO, sender and
- *   authentication; each RCPT is handed to decide_rcpt(); a verdict becomes
+ *   authentication; at the first RCPT of a message it waits (bounded) for
+ *   the DNS checks, the one place a message waits; each RCPT is handed
+ *   with those facts to decide_rcpt(); a verdict becomes
  *   SMFIS_CONTINUE or smfi_setreply(451 4.7.1) + SMFIS_TEMPFAIL; at end of
  *   message a delayed message gets its X-Greylist header.
  *
@@ -19,13 +21,13 @@
 
 #include <libmilter/mfapi.h>
 
-#include "store.h"
-
 extern struct smfiDesc milter_desc;
 
 struct checks;
+struct decider;
 
-/* milter_init - the store and DNS checks every connection uses */
-void milter_init(struct store *st, struct checks *chk);
+/* milter_init - the decider (and its store) and the DNS checks every
+ * connection uses */
+void milter_init(struct decider *d, struct checks *chk);
 
 #endif

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "checks.h"
 #include "config.h"
+#include "facts.h"
 #include "policy.h"
 #include "record.h"
 
@@ -40,8 +40,6 @@ int policy_static(const struct cfg *cfg, const struct policy_facts *f, struct ve
         snprintf(v->why, sizeof v->why, "%s", f->whitelisted);
         return 1;
     }
-    if (d == NULL)
-        return 0;
     /* DNS down: with on_error tempfail nothing is decided without it; with
      * accept the checks give no opinion and greylisting, which needs no
      * DNS, still decides (a sender must not skip greylisting by making
@@ -76,18 +74,18 @@ static void add_reason(char *why, size_t len, const char *text)
     snprintf(why + used, len - used, "%s%s", used ? ", " : "", text);
 }
 
-unsigned policy_delay(const struct cfg *cfg, const struct policy_facts *f, char *why,
-                      size_t len)
+void policy_delay(const struct cfg *cfg, const struct policy_facts *f, struct policy_wait *w)
 {
     const struct msg_facts *d = f->dns;
-    char buf[320];
+    char buf[320], *why = w->why;
+    size_t len = sizeof w->why;
 
     why[0] = '\0';
-    if (d == NULL)
-        return cfg->grey.delay;
+    w->delay = cfg->grey.delay;
+    w->suspicious = 0;
     if (d->dns_failed) {
         add_reason(why, len, "DNS lookups failed, checks skipped");
-        return cfg->grey.delay;
+        return;
     }
     if (d->spf_done && d->spf == SPF_FAIL && cfg->spf_fail_action == ACT_GREYLIST)
         add_reason(why, len, "SPF fail");
@@ -100,24 +98,25 @@ unsigned policy_delay(const struct cfg *cfg, const struct policy_facts *f, char 
         add_reason(why, len, buf);
     }
     if (why[0] == '\0' || cfg->grey.suspicious_delay < cfg->grey.delay)
-        return cfg->grey.delay;
-    return cfg->grey.suspicious_delay;
+        return;
+    w->delay = cfg->grey.suspicious_delay;
+    /* a suspicious_delay equal to delay changes nothing: the reasons stay a note */
+    w->suspicious = w->delay != cfg->grey.delay;
 }
 
 const char *policy_spf_domain(const struct policy_facts *f)
 {
-    if (f->dns == NULL || !f->dns->spf_done || f->dns->spf != SPF_PASS || f->dns->spf_helo
+    if (!f->dns->spf_done || f->dns->spf != SPF_PASS || f->dns->spf_helo
         || f->dns->spf_domain[0] == '\0')
         return NULL;
     return f->dns->spf_domain;
 }
 
-void policy_records(const struct cfg_greylist *grey, unsigned delay, struct store_rec *rec,
-                    time_t now, struct verdict *v)
+void policy_records(const struct cfg_greylist *grey, unsigned delay, struct store_rec *tr,
+                    struct store_rec *cr, time_t now, struct verdict *v)
 {
     struct cfg_greylist adjusted = *grey;
     const struct cfg_greylist *g = &adjusted;
-    struct store_rec *tr = &rec[0], *cr = &rec[1];
     struct rec_triplet t;
     struct rec_client c;
     struct grey_outcome o;
@@ -148,6 +147,7 @@ void policy_records(const struct cfg_greylist *grey, unsigned delay, struct stor
     switch (o.state) {
     case GREY_NEW:
     case GREY_EARLY:
+        tr->report_expiry = 1;      /* an abandoned triplet teaches reputation */
         v->action = V_TEMPFAIL;
         v->reason = o.state == GREY_NEW ? R_GREY_NEW : R_GREY_EARLY;
         v->remaining = o.remaining;

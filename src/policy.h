@@ -3,9 +3,10 @@
  *   policy - the verdict for one recipient, from facts, records and the time
  * DESCRIPTION
  *   Pure: no I/O, no clock.  decide.c gathers the facts (trusted network,
- *   authentication, whitelist matches) and the stored records, and calls
- *   policy_static() and then policy_records() inside the store's atomic
- *   update; what policy_records() writes back is what the store commits.
+ *   authentication, whitelist matches, and the checks' struct msg_facts)
+ *   and the stored records, and calls policy_static(), policy_delay() and
+ *   then policy_records() inside the store's atomic update; what
+ *   policy_records() writes back is what the store commits.
  * THREADS
  *   Pure functions.
  */
@@ -47,25 +48,31 @@ struct msg_facts;
 struct policy_facts {
     int trusted;
     int authenticated;
-    const char *whitelisted;    /* description of the matching entry, or NULL */
-    const struct msg_facts *dns; /* results of the DNS checks, or NULL */
+    const char *whitelisted;     /* description of the matching entry, or NULL */
+    const struct msg_facts *dns; /* what the checks found; never NULL */
+};
+
+/* The greylisting delay for one sender, and why it is not the plain one. */
+struct policy_wait {
+    unsigned delay;       /* seconds a retry must wait */
+    int suspicious;       /* delay is suspicious_delay because of why */
+    char why[300];        /* the remarks ("" for none): suspicion, or a note */
 };
 
 /* policy_static - decide from facts alone; 1 if decided (no store needed) */
 int policy_static(const struct cfg *cfg, const struct policy_facts *f, struct verdict *v);
 
 /* policy_delay - the greylisting delay for this sender: delay, or
- * suspicious_delay with the reasons in why (empty when not suspicious) */
-unsigned policy_delay(const struct cfg *cfg, const struct policy_facts *f, char *why,
-                      size_t len);
+ * suspicious_delay when the checks found something suspicious */
+void policy_delay(const struct cfg *cfg, const struct policy_facts *f, struct policy_wait *w);
 /* policy_spf_domain - the SPF-validated sender domain that replaces the
  * client network in the triplet key, or NULL */
 const char *policy_spf_domain(const struct policy_facts *f);
 
-/* policy_records - the greylist decision; rec[0] is the triplet record and
- * rec[1] the client record.  Fills v and sets the records' actions. */
-void policy_records(const struct cfg_greylist *g, unsigned delay, struct store_rec *rec,
-                    time_t now, struct verdict *v);
+/* policy_records - the greylist decision from the triplet and client
+ * records.  Fills v and sets the records' actions. */
+void policy_records(const struct cfg_greylist *g, unsigned delay, struct store_rec *triplet,
+                    struct store_rec *client, time_t now, struct verdict *v);
 
 /* policy_reason_name - short stable name for logs and JSON */
 const char *policy_reason_name(enum verdict_reason r);

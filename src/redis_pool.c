@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "redis_pool.h"
+#include "redis_sentinel.h"
 
 #define BACKOFF_MIN_MS 100      /* first reconnect delay after an outage */
 #define BACKOFF_MAX_MS 1000
@@ -49,15 +50,18 @@ struct redis_conn {
 struct redis_pool {
     /* from the configuration, read-only after redis_pool_new() */
     char addr[256];             /* as configured, for log lines */
-    char host[256];
-    int port;                   /* 0 for a unix socket in host */
+    char user[128];             /* ACL user; empty: the default user */
     char password[128];
     int db;
     struct timeval timeout;
     const char *script_text[REDIS_POOL_MAX_SCRIPTS];
     int nscripts;
+    struct redis_sentinels sent; /* sent.n == 0: the fixed address */
     /* the pool and the outage state, under lock */
     pthread_mutex_t lock;
+    char host[256];             /* where connections go: changes with Sentinels */
+    int port;                   /* 0 for a unix socket in host */
+    int64_t next_check_ms;      /* next Sentinel check while up */
     pthread_cond_t cond;        /* a connection was returned, or Redis went down */
     struct redis_conn *idle;
     unsigned nconn;             /* open connections, idle or lent */
@@ -142,7 +146,11 @@ static void mark_down_locked(struct redis_pool *rp, const char *why)
         rp->down_since_ms = now;
         rp->failed_calls = 0;
         rp->backoff_ms = BACKOFF_MIN_MS;
-        log_err("redis %s: %s; store calls fail until it is back", rp->addr, why);
+        if (rp->sent.n)
+            log_err("redis %s (at %s:%d): %s; store calls fail until it is back",
+                    rp->addr, rp->host, rp->port, why);
+        else
+            log_err("redis %s: %s; store calls fail until it is back", rp->addr, why);
     } else {
         rp->backoff_ms = rp->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
                                                              : rp->backoff_ms * 2;
@@ -157,41 +165,86 @@ static void mark_down_locked(struct redis_pool *rp, const char *why)
 static void mark_up_locked(struct redis_pool *rp)
 {
     if (rp->down) {
-        log_info("redis %s: back after %.1f s; %lu store calls failed meanwhile",
-                 rp->addr, (now_ms() - rp->down_since_ms) / 1000.0,
-                 rp->failed_calls);
+        if (rp->sent.n)
+            log_info("redis %s: back after %.1f s, primary %s:%d; %lu store calls failed meanwhile",
+                     rp->addr, (now_ms() - rp->down_since_ms) / 1000.0, rp->host,
+                     rp->port, rp->failed_calls);
+        else
+            log_info("redis %s: back after %.1f s; %lu store calls failed meanwhile",
+                     rp->addr, (now_ms() - rp->down_since_ms) / 1000.0,
+                     rp->failed_calls);
         rp->down = 0;
         rp->backoff_ms = 0;
     }
 }
 
+/* What each pipelined reply of conn_setup answers. */
+enum setup_step { STEP_AUTH = -1, STEP_SELECT = -2, STEP_ROLE = -3 };
+
+/* setup_refused - why for an error reply to a setup step, in words an admin can act on */
+static void setup_refused(const struct redis_pool *rp, int step, const char *err,
+                          char *why, size_t whylen)
+{
+    if (strncmp(err, "NOPERM", 6) == 0)
+        snprintf(why, whylen, "%s refused by the ACL of user %s (see the ACL line in "
+                 "multi-mx.md): %s", step == STEP_SELECT ? "SELECT" : step == STEP_ROLE ?
+                 "ROLE" : step == STEP_AUTH ? "AUTH" : "SCRIPT LOAD",
+                 rp->user[0] ? rp->user : "default", err);
+    else if (step == STEP_AUTH && rp->user[0])
+        snprintf(why, whylen, "AUTH as user %s refused (check redis_user and "
+                 "redis_password): %s", rp->user, err);
+    else if (step == STEP_AUTH)
+        snprintf(why, whylen, "AUTH refused (check redis_password): %s", err);
+    else if (strncmp(err, "NOAUTH", 6) == 0)
+        snprintf(why, whylen, "the server wants a password (set redis_password): %s", err);
+    else
+        snprintf(why, whylen, "%s", err);
+}
+
+/* role_is_master - does a ROLE reply say "master"? */
+static int role_is_master(const redisReply *r)
+{
+    return r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+           r->element[0]->type == REDIS_REPLY_STRING &&
+           strcmp(r->element[0]->str, "master") == 0;
+}
+
 /*
- * conn_setup - AUTH, SELECT and SCRIPT LOAD on a new connection, pipelined;
- * 0, or -1 with why filled.  *server_said is set when Redis answered with an
- * error (bad password, bad db) rather than failing to answer at all.
+ * conn_setup - AUTH, SELECT, ROLE (with Sentinels) and SCRIPT LOAD on a new
+ * connection, pipelined; 0, or -1 with why filled.  *server_said is set when
+ * Redis refused us (bad user, password, ACL, db) rather than failing to
+ * answer, being busy loading, or being a replica.
  */
 static int conn_setup(struct redis_pool *rp, redisContext *ctx, char *why,
                       size_t whylen, int *server_said)
 {
     char db[16];
+    int step[3 + REDIS_POOL_MAX_SCRIPTS];
     int expect = 0, ret = 0;
 
     if (rp->password[0]) {
-        redisAppendCommand(ctx, "AUTH %s", rp->password);
-        expect++;
+        if (rp->user[0])
+            redisAppendCommand(ctx, "AUTH %s %s", rp->user, rp->password);
+        else
+            redisAppendCommand(ctx, "AUTH %s", rp->password);
+        step[expect++] = STEP_AUTH;
     }
     if (rp->db != 0) {
         snprintf(db, sizeof db, "%d", rp->db);
         redisAppendCommand(ctx, "SELECT %s", db);
-        expect++;
+        step[expect++] = STEP_SELECT;
+    }
+    if (rp->sent.n) {
+        redisAppendCommand(ctx, "ROLE");
+        step[expect++] = STEP_ROLE;
     }
     for (int i = 0; i < rp->nscripts; i++) {
         redisAppendCommand(ctx, "SCRIPT LOAD %s", rp->script_text[i]);
-        expect++;
+        step[expect++] = i;
     }
     for (int i = 0; i < expect; i++) {
         redisReply *r = NULL;
-        int script = i - (expect - rp->nscripts);
+        int script = step[i];
 
         if (redisGetReply(ctx, (void **)&r) != REDIS_OK || r == NULL) {
             snprintf(why, whylen, "%s", ctx->errstr[0] ? ctx->errstr : "no reply");
@@ -199,9 +252,15 @@ static int conn_setup(struct redis_pool *rp, redisContext *ctx, char *why,
         }
         if (r->type == REDIS_REPLY_ERROR) {
             if (ret == 0) {
-                snprintf(why, whylen, "%s", r->str);
+                setup_refused(rp, step[i], r->str, why, whylen);
                 *server_said = strncmp(r->str, "LOADING", 7) != 0;
             }
+            ret = -1;
+        } else if (step[i] == STEP_ROLE && ret == 0 && !role_is_master(r)) {
+            /* a replica, or a primary being demoted: not a config error */
+            snprintf(why, whylen, "ROLE: not the primary (%s)",
+                     r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+                     r->element[0]->type == REDIS_REPLY_STRING ? r->element[0]->str : "?");
             ret = -1;
         } else if (script >= 0 && ret == 0) {
             if (r->type != REDIS_REPLY_STRING || r->len != 40) {
@@ -225,12 +284,18 @@ static struct redis_conn *conn_new(struct redis_pool *rp, char *why,
 {
     redisContext *ctx;
     struct redis_conn *c;
+    char host[sizeof rp->host];
+    int port;
 
     *server_said = 0;
-    if (rp->port == 0)
-        ctx = redisConnectUnixWithTimeout(rp->host, rp->timeout);
+    pthread_mutex_lock(&rp->lock);
+    memcpy(host, rp->host, sizeof host);
+    port = rp->port;
+    pthread_mutex_unlock(&rp->lock);
+    if (port == 0)
+        ctx = redisConnectUnixWithTimeout(host, rp->timeout);
     else
-        ctx = redisConnectWithTimeout(rp->host, rp->port, rp->timeout);
+        ctx = redisConnectWithTimeout(host, port, rp->timeout);
     if (ctx == NULL) {
         snprintf(why, whylen, "out of memory");
         return NULL;
@@ -245,7 +310,7 @@ static struct redis_conn *conn_new(struct redis_pool *rp, char *why,
         redisFree(ctx);
         return NULL;
     }
-    if (rp->port != 0)
+    if (port != 0)
         (void)redisEnableKeepAlive(ctx);
     if (conn_setup(rp, ctx, why, whylen, server_said) < 0) {
         redisFree(ctx);
@@ -261,6 +326,36 @@ static struct redis_conn *conn_new(struct redis_pool *rp, char *why,
 }
 
 /*
+ * locate_primary - ask the Sentinels where the primary is and point new
+ * connections there; 0, or -1 with why filled (*refused: every Sentinel
+ * refused us).  A new address makes every open connection suspect.
+ */
+static int locate_primary(struct redis_pool *rp, char *why, size_t whylen, int *refused)
+{
+    char host[sizeof rp->host];
+    int port;
+
+    if (redis_sentinel_query(&rp->sent, rp->timeout, host, sizeof host, &port, why,
+                             whylen, refused) < 0)
+        return -1;
+    pthread_mutex_lock(&rp->lock);
+    if (strcmp(host, rp->host) != 0 || port != rp->port) {
+        if (rp->host[0])
+            log_info("redis %s: the Sentinels name %s:%d as the primary (was %s:%d)",
+                     rp->addr, host, port, rp->host, rp->port);
+        else
+            log_info("redis %s: the Sentinels name %s:%d as the primary",
+                     rp->addr, host, port);
+        memcpy(rp->host, host, sizeof rp->host);
+        rp->port = port;
+        drop_idle_locked(rp);
+    }
+    rp->next_check_ms = now_ms() + REDIS_SENTINEL_CHECK_MS;
+    pthread_mutex_unlock(&rp->lock);
+    return 0;
+}
+
+/*
  * redis_pool_get - a connection for one call, or NULL (already logged).  While
  * Redis is down this returns NULL at once, except for the one caller per
  * back-off interval that tries to reconnect.
@@ -269,7 +364,7 @@ struct redis_conn *redis_pool_get(struct redis_pool *rp)
 {
     struct redis_conn *c;
     struct timespec deadline;
-    char why[256];
+    char why[1024];
     int server_said, probe;
 
     clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -309,7 +404,11 @@ struct redis_conn *redis_pool_get(struct redis_pool *rp)
     rp->nconn++;
     pthread_mutex_unlock(&rp->lock);
 
-    c = conn_new(rp, why, sizeof why, &server_said);
+    /* Every reconnect try of an outage asks the Sentinels afresh. */
+    if (probe && rp->sent.n && locate_primary(rp, why, sizeof why, &server_said) < 0)
+        c = NULL;
+    else
+        c = conn_new(rp, why, sizeof why, &server_said);
 
     pthread_mutex_lock(&rp->lock);
     rp->probing &= !probe;
@@ -439,6 +538,10 @@ redisReply *redis_pool_exec(struct redis_pool *rp, struct redis_conn **cp,
             conn_free(c);
             *cp = NULL;
             return NULL;
+        } else if (strncmp(r->str, "NOPERM", 6) == 0) {
+            redis_pool_warn(rp, "%s refused by the ACL of user %s (see the ACL line in "
+                            "multi-mx.md): %s", argv[0], rp->user[0] ? rp->user : "default",
+                            r->str);
         } else {
             redis_pool_warn(rp, "%s: %s", argv[0], r->str);
         }
@@ -502,34 +605,48 @@ static int parse_addr(struct redis_pool *rp, const char *addr, char *errbuf,
 }
 
 /* redis_pool_new - parse, remember, and try a first connection */
-struct redis_pool *redis_pool_new(const char *addr, const char *password, int db,
-                                  unsigned timeout_ms, const char *const *scripts,
-                                  int nscripts, char *errbuf, size_t errlen)
+struct redis_pool *redis_pool_new(const struct redis_pool_opts *o,
+                                  const char *const *scripts, int nscripts,
+                                  char *errbuf, size_t errlen)
 {
     struct redis_pool *rp;
-    struct redis_conn *c;
+    struct redis_conn *c = NULL;
     pthread_condattr_t ca;
     struct sigaction sa;
-    char why[256];
-    int server_said;
+    char why[1024];
+    int server_said = 0;
 
-    if (db < 0 || nscripts < 0 || nscripts > REDIS_POOL_MAX_SCRIPTS) {
-        snprintf(errbuf, errlen, "redis_db %d: must be 0 or more", db);
+    if (o->db < 0 || nscripts < 0 || nscripts > REDIS_POOL_MAX_SCRIPTS) {
+        snprintf(errbuf, errlen, "redis_db %d: must be 0 or more", o->db);
+        return NULL;
+    }
+    if (o->user[0] && !o->password[0]) {
+        snprintf(errbuf, errlen, "redis_user %s: needs redis_password", o->user);
         return NULL;
     }
     if ((rp = calloc(1, sizeof *rp)) == NULL) {
         snprintf(errbuf, errlen, "out of memory");
         return NULL;
     }
-    snprintf(rp->addr, sizeof rp->addr, "%s", addr);
-    if (parse_addr(rp, rp->addr, errbuf, errlen) < 0) {
-        free(rp);
-        return NULL;
+    if (o->sentinels[0]) {
+        if (redis_sentinels_parse(&rp->sent, o->sentinels, o->master_name,
+                                  o->sentinel_password, errbuf, errlen) < 0) {
+            free(rp);
+            return NULL;
+        }
+        snprintf(rp->addr, sizeof rp->addr, "master %s", rp->sent.master);
+    } else {
+        snprintf(rp->addr, sizeof rp->addr, "%s", o->addr);
+        if (parse_addr(rp, rp->addr, errbuf, errlen) < 0) {
+            free(rp);
+            return NULL;
+        }
     }
-    snprintf(rp->password, sizeof rp->password, "%s", password);
-    rp->db = db;
-    rp->timeout.tv_sec = timeout_ms / 1000;
-    rp->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+    snprintf(rp->user, sizeof rp->user, "%s", o->user);
+    snprintf(rp->password, sizeof rp->password, "%s", o->password);
+    rp->db = o->db;
+    rp->timeout.tv_sec = o->timeout_ms / 1000;
+    rp->timeout.tv_usec = (o->timeout_ms % 1000) * 1000;
     for (int i = 0; i < nscripts; i++)
         rp->script_text[i] = scripts[i];
     rp->nscripts = nscripts;
@@ -552,7 +669,8 @@ struct redis_pool *redis_pool_new(const char *addr, const char *password, int db
         sigaction(SIGPIPE, &sa, NULL);
     }
 
-    if ((c = conn_new(rp, why, sizeof why, &server_said)) != NULL) {
+    if ((rp->sent.n == 0 || locate_primary(rp, why, sizeof why, &server_said) == 0) &&
+        (c = conn_new(rp, why, sizeof why, &server_said)) != NULL) {
         c->gen = rp->gen;
         rp->nconn = 1;
         redis_pool_put(rp, c);
@@ -582,16 +700,28 @@ void redis_pool_free(struct redis_pool *rp)
     free(rp);
 }
 
-/* redis_pool_maintain - while Redis is down, try to reconnect (with back-off) */
+/* redis_pool_maintain - reconnect while down; with Sentinels, check the primary now and then */
 void redis_pool_maintain(struct redis_pool *rp)
 {
-    int down;
+    int down, check = 0;
 
     pthread_mutex_lock(&rp->lock);
     down = rp->down;
+    if (!down && rp->sent.n && now_ms() >= rp->next_check_ms) {
+        /* a failover that left the old primary writable (a partition) */
+        rp->next_check_ms = now_ms() + REDIS_SENTINEL_CHECK_MS;
+        check = 1;
+    }
     pthread_mutex_unlock(&rp->lock);
     if (down)
         redis_pool_put(rp, redis_pool_get(rp));
+    else if (check) {
+        char why[1024];
+        int refused;
+
+        if (locate_primary(rp, why, sizeof why, &refused) < 0)
+            redis_pool_warn(rp, "cannot check the primary: %s", why);
+    }
 }
 
 /* redis_pool_addr - the address as configured */

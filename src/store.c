@@ -9,6 +9,7 @@
 #include "config.h"
 #include "log.h"
 #include "store_impl.h"
+#include "util.h"
 
 struct store *store_open(const struct cfg_store *cfg, char *errbuf, size_t errlen)
 {
@@ -70,18 +71,33 @@ int store_del(struct store *st, const char *key)
 int store_update(struct store *st, struct store_rec *rec, size_t n, time_t now,
                  store_update_fn fn, void *arg)
 {
+    int rc;
+
     if (n == 0 || n > STORE_MAX_KEYS)
         log_panic("store_update: %zu keys", n);
     for (size_t i = 0; i < n; i++)
         if (!store_key_ok(rec[i].key))
             return STORE_ERROR;
-    return st->ops->update(st, rec, n, now, fn, arg);
+    rc = st->ops->update(st, rec, n, now, fn, arg);
+    for (size_t i = 0; i < n; i++)
+        if (rec[i].compare_only && rec[i].action != STORE_KEEP)
+            log_panic("store_update: %s is compare-only but was changed", rec[i].key);
+    return rc;
 }
 
 int store_iterate(struct store *st, const char *prefix, time_t now,
                   store_iterate_fn fn, void *arg)
 {
     return st->ops->iterate(st, prefix, now, fn, arg);
+}
+
+void store_on_expire(struct store *st, const char *prefix, store_expired_fn fn, void *arg)
+{
+    if (strlen(prefix) >= sizeof st->expired_prefix)
+        log_panic("store_on_expire: prefix %s too long", prefix);
+    util_strlcpy(st->expired_prefix, prefix, sizeof st->expired_prefix);
+    st->expired_fn = fn;
+    st->expired_arg = arg;
 }
 
 int store_expire(struct store *st, time_t now, size_t max, size_t *removed)

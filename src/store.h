@@ -39,7 +39,7 @@
 #define STORE_NOTFOUND 1
 #define STORE_ERROR (-1)
 
-#define STORE_MAX_KEYS 4
+#define STORE_MAX_KEYS 16 /* a decision: triplet, client, stamp, reputation */
 #define STORE_MAX_KEY 512    /* keys are shorter: LMDB allows 511 bytes */
 #define STORE_MAX_VALUE 1024 /* longest value in bytes */
 
@@ -49,11 +49,18 @@ struct cfg_store;
 /* One record as it travels through store_update(). */
 struct store_rec {
     const char *key;          /* in: the key (NUL-terminated, < STORE_MAX_KEY) */
+    int compare_only;         /* in: read only to see whether it changed (the
+                               * callback keeps it; Redis takes no update lock
+                               * for it, the compare-and-swap still checks it) */
     int found;                /* in: 1 if a live record exists */
     unsigned char val[STORE_MAX_VALUE];
     size_t len;               /* in: old length; out: new length */
     time_t expires;           /* in: old expiry; out: new expiry (0 = never) */
     enum { STORE_KEEP, STORE_WRITE, STORE_DELETE } action; /* out */
+    int report_expiry;        /* out, with STORE_WRITE: the store_on_expire()
+                               * hook wants this record when it expires (Redis
+                               * reports only such records; LMDB reports every
+                               * record under the hook's prefix) */
 };
 
 /*
@@ -64,6 +71,16 @@ struct store_rec {
  *   commit the actions, -1 to abort without writing anything.
  */
 typedef int (*store_update_fn)(void *arg, struct store_rec *rec, size_t n);
+
+/*
+ * store_expired_fn - a record the sweep removed because its time was up.
+ *   Called by store_expire() after the transaction that removed it has
+ *   committed and outside any transaction, so it may use the store; each
+ *   expired record is reported at most once (a crash between the removal
+ *   and the call loses the report, never duplicates it).
+ */
+typedef void (*store_expired_fn)(void *arg, const char *key, size_t klen, const void *val,
+                                 size_t vlen, time_t expired);
 
 /* store_iterate_fn - one live record; return nonzero to stop early. */
 typedef int (*store_iterate_fn)(void *arg, const char *key, size_t klen,
@@ -95,8 +112,18 @@ int store_update(struct store *st, struct store_rec *rec, size_t n, time_t now,
 int store_iterate(struct store *st, const char *prefix, time_t now,
                   store_iterate_fn fn, void *arg);
 /* store_expire - remove up to max (0 = all) expired records; count in *removed.
- * Works in small transactions so that deciders never wait long behind it. */
+ * Works in small transactions so that deciders never wait long behind it.
+ * Records under the store_on_expire() prefix are reported to its function. */
 int store_expire(struct store *st, time_t now, size_t max, size_t *removed);
+/* store_on_expire - report expired records whose key starts with prefix
+ * (shorter than 32 bytes) to fn from store_expire(); call once, before the
+ * store is shared between threads.  LMDB reports every such record its
+ * sweep removes.  Redis removes records by itself, so it keeps an index of
+ * the records written with report_expiry (a sorted set and a copy of each
+ * value, under the key prefix + "\1x"/"\1xv"), and store_expire() pops
+ * what has expired from it: across every host sharing the Redis server,
+ * each record is reported once. */
+void store_on_expire(struct store *st, const char *prefix, store_expired_fn fn, void *arg);
 int store_stats(struct store *st, struct store_stats *out);
 /* store_maintain - periodic housekeeping (flush to disk, stale readers,
  * reconnects); called about once a second by the daemon's maintenance thread */

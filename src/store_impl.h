@@ -28,6 +28,10 @@ struct store_ops {
 
 struct store {
     const struct store_ops *ops;
+    /* store_on_expire(): set before the store is shared, read-only after */
+    char expired_prefix[32];
+    store_expired_fn expired_fn;
+    void *expired_arg;
 };
 
 struct store *store_lmdb_open(const struct cfg_store *cfg, char *errbuf, size_t errlen);

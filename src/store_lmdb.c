@@ -416,7 +416,17 @@ static int lm_iterate(struct store *st, const char *prefix, time_t now,
     return ret;
 }
 
+/* An expired record to report once its batch has committed. */
+struct lm_expired {
+    size_t klen, vlen;
+    time_t expired;
+    char key[STORE_MAX_KEY];
+    unsigned char val[STORE_MAX_VALUE];
+};
+
 struct lm_sweep_arg {
+    struct lm_expired *report;  /* SWEEP_BATCH of them, or NULL: none wanted */
+    size_t nreport;
     time_t now;
     char next[STORE_MAX_KEY];  /* where the next batch starts */
     size_t nextlen;
@@ -424,6 +434,27 @@ struct lm_sweep_arg {
     size_t removed;
     size_t max;
 };
+
+/* lm_note_expired - keep a copy of an expired record under the reported
+ * prefix (the cursor's data is gone once it is deleted) */
+static void lm_note_expired(struct store_lmdb *lm, struct lm_sweep_arg *a, const MDB_val *k,
+                            const MDB_val *v)
+{
+    const char *prefix = lm->base.expired_prefix;
+    size_t plen = strlen(prefix);
+    struct lm_expired *e = &a->report[a->nreport];
+
+    if (k->mv_size < plen || memcmp(k->mv_data, prefix, plen) != 0 || k->mv_size >= sizeof e->key
+        || v->mv_size < 8 || v->mv_size - 8 > sizeof e->val)
+        return;
+    e->klen = k->mv_size;
+    memcpy(e->key, k->mv_data, k->mv_size);
+    e->key[e->klen] = '\0';
+    e->vlen = v->mv_size - 8;
+    memcpy(e->val, (const unsigned char *)v->mv_data + 8, e->vlen);
+    e->expired = get_exp(v->mv_data);
+    a->nreport++;
+}
 
 /* lm_sweep_fn - one small batch of the expiry sweep */
 static int lm_sweep_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
@@ -434,6 +465,7 @@ static int lm_sweep_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
     size_t scanned = 0, deleted = 0;
     int rc;
 
+    a->nreport = 0;     /* a retried batch reports afresh */
     if ((rc = mdb_cursor_open(txn, lm->dbi, &cur)) != 0)
         return rc;
     rc = a->nextlen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
@@ -442,6 +474,8 @@ static int lm_sweep_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
            && (a->max == 0 || a->removed + deleted < a->max)) {
         scanned++;
         if (!live(&v, a->now)) {
+            if (a->report != NULL)
+                lm_note_expired(lm, a, &k, &v);
             if ((rc = mdb_cursor_del(cur, 0)) != 0)
                 break;
             deleted++;
@@ -472,14 +506,24 @@ static int lm_expire(struct store *st, time_t now, size_t max, size_t *removed)
     memset(&a, 0, sizeof a);
     a.now = now;
     a.max = max;
+    if (st->expired_fn != NULL && (a.report = calloc(SWEEP_BATCH, sizeof *a.report)) == NULL) {
+        log_err("store: expire: out of memory");
+        return STORE_ERROR;
+    }
     while (!a.done && (max == 0 || a.removed < max)) {
         struct timespec t0, t1, pause = {0, 1000000};
         long held;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (lm_write(LM(st), "expire", lm_sweep_fn, &a) != STORE_OK) {
             *removed = a.removed;
+            free(a.report);
             return STORE_ERROR;
         }
+        /* committed: now the records are gone, tell who wants to know */
+        for (size_t i = 0; i < a.nreport; i++)
+            st->expired_fn(st->expired_arg, a.report[i].key, a.report[i].klen,
+                           a.report[i].val, a.report[i].vlen, a.report[i].expired);
+        a.nreport = 0;
         clock_gettime(CLOCK_MONOTONIC, &t1);
         held = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
         if (held > pause.tv_nsec)
@@ -488,6 +532,7 @@ static int lm_expire(struct store *st, time_t now, size_t max, size_t *removed)
             nanosleep(&pause, NULL);
     }
     *removed = a.removed;
+    free(a.report);
     return STORE_OK;
 }
 

@@ -106,9 +106,11 @@ static const char lua_read[] =
     "return snapshot()\n";
 
 /*
- * KEYS = the keys; ARGV has 6 per key: check (0 none, 1 must be absent,
+ * KEYS = the keys; ARGV has 7 per key: check (0 none, 1 must be absent,
  * 2 must hold value+expiry), old value, old expiry s, action (K, W, D),
- * new value, new expiry ms (0 = never); then the writer's claim id.
+ * new value, new expiry ms (0 = never), expiry index (N: index the record
+ * to report its expiry, U: take it out of the index, -: not indexed);
+ * then the index's sorted set and value hash, and the writer's claim id.
  * Returns 1 if applied; 2 if another writer holds a claim on the first key
  * (see update_locked): nothing is applied until it is done; otherwise what
  * the read script would return now, so that a retry needs no read.
@@ -119,8 +121,9 @@ static const char lua_cas[] =
     "local ck = KEYS[1] .. '\\1claim'\n"
     "local claim = redis.call('GET', ck)\n"
     "if claim and claim ~= ARGV[#ARGV] then return 2 end\n"
+    "local xz, xh = ARGV[#ARGV - 2], ARGV[#ARGV - 1]\n"
     "for i, k in ipairs(KEYS) do\n"
-    "  local b = (i - 1) * 6\n"
+    "  local b = (i - 1) * 7\n"
     "  local chk = ARGV[b + 1]\n"
     "  if chk ~= '0' then\n"
     "    local v = redis.call('GET', k)\n"
@@ -133,21 +136,62 @@ static const char lua_cas[] =
     "  end\n"
     "end\n"
     "for i, k in ipairs(KEYS) do\n"
-    "  local b = (i - 1) * 6\n"
-    "  local a = ARGV[b + 4]\n"
+    "  local b = (i - 1) * 7\n"
+    "  local a, x = ARGV[b + 4], ARGV[b + 7]\n"
     "  if a == 'W' then\n"
     "    redis.call('SET', k, ARGV[b + 5])\n"
     "    local ms = tonumber(ARGV[b + 6])\n"
     "    if ms > 0 then redis.call('PEXPIREAT', k, ms) end\n"
+    "    if x == 'N' then\n"
+    "      redis.call('ZADD', xz, ms, k)\n"
+    "      redis.call('HSET', xh, k, ARGV[b + 5])\n"
+    "    end\n"
     "  elseif a == 'D' then\n"
     "    redis.call('DEL', k)\n"
+    "  end\n"
+    "  if a ~= 'K' and x == 'U' then\n"
+    "    redis.call('ZREM', xz, k)\n"
+    "    redis.call('HDEL', xh, k)\n"
     "  end\n"
     "end\n"
     "if claim then redis.call('DEL', ck) end\n"
     "return 1\n";
 
-enum { SCRIPT_READ, SCRIPT_CAS, SCRIPT_COUNT };
-static const char *const script_text[SCRIPT_COUNT] = { lua_read, lua_cas };
+/*
+ * KEYS = the expiry index's sorted set and value hash; ARGV = now in ms,
+ * the most to look at.  Takes the records whose indexed expiry has passed
+ * out of the index and returns how many it looked at, then key, value,
+ * expiry ms for each that Redis has really removed.  One still there with the indexed value is left for
+ * the next sweep (Redis's clock is behind ours); one with another value
+ * was rewritten by a greyrep that keeps no index, and is dropped from it.
+ * Atomic, so of several hosts sweeping one server each record goes to one.
+ */
+static const char lua_pop_expired[] =
+    "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES',\n"
+    "                       'LIMIT', 0, tonumber(ARGV[2]))\n"
+    "local out = {#due / 2}\n"
+    "for i = 1, #due, 2 do\n"
+    "  local k = due[i]\n"
+    "  local v = redis.call('HGET', KEYS[2], k)\n"
+    "  local now = redis.call('GET', k)\n"
+    "  if not (now and now == v) then\n"
+    "    redis.call('ZREM', KEYS[1], k)\n"
+    "    redis.call('HDEL', KEYS[2], k)\n"
+    "    if v and not now then\n"
+    "      out[#out + 1] = k\n"
+    "      out[#out + 1] = v\n"
+    "      out[#out + 1] = due[i + 1]\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+enum { SCRIPT_READ, SCRIPT_CAS, SCRIPT_POP_EXPIRED, SCRIPT_COUNT };
+static const char *const script_text[SCRIPT_COUNT] = { lua_read, lua_cas, lua_pop_expired };
+
+#define EXPIRY_ZSET "\1x"      /* after the prefix: the expiry index ... */
+#define EXPIRY_HASH "\1xv"     /* ... and the values it will report */
+#define EXPIRY_POP "100"        /* records popped a call */
 
 struct store_redis {
     struct store base;          /* first: see store_impl.h */
@@ -283,9 +327,11 @@ static int cas_run(struct store_redis *rs, struct redis_conn **cp,
                    time_t now, int retry, const char *claim, redisReply **fresh)
 {
     char fk[STORE_MAX_KEYS][FULLKEY_MAX], oexp[STORE_MAX_KEYS][24];
-    char nexp[STORE_MAX_KEYS][24], nbuf[8];
-    const char *argv[4 + 7 * STORE_MAX_KEYS];
-    size_t argvlen[4 + 7 * STORE_MAX_KEYS];
+    char nexp[STORE_MAX_KEYS][24], nbuf[8], xz[FULLKEY_MAX], xh[FULLKEY_MAX];
+    const char *argv[6 + 7 * STORE_MAX_KEYS];
+    size_t argvlen[6 + 7 * STORE_MAX_KEYS];
+    const char *xprefix = rs->base.expired_prefix;
+    size_t xplen = strlen(xprefix);
     redisReply *r;
     int argc = 3, kl;
 
@@ -329,7 +375,19 @@ static int cas_run(struct store_redis *rs, struct redis_conn **cp,
         argvlen[argc++] = *action == 'W' ? rec[i].len : 0;
         argv[argc] = nexp[i];
         argvlen[argc++] = strlen(nexp[i]);
+        /* a record under the hook's prefix is indexed while it asks to be
+         * reported, and taken out of the index by any other change */
+        argv[argc] = xplen == 0 || strncmp(rec[i].key, xprefix, xplen) != 0 ? "-"
+                     : *action == 'W' && rec[i].report_expiry && rec[i].expires != 0 ? "N"
+                                                                                      : "U";
+        argvlen[argc++] = 1;
     }
+    snprintf(xz, sizeof xz, "%s" EXPIRY_ZSET, rs->prefix);
+    snprintf(xh, sizeof xh, "%s" EXPIRY_HASH, rs->prefix);
+    argv[argc] = xz;
+    argvlen[argc++] = strlen(xz);
+    argv[argc] = xh;
+    argvlen[argc++] = strlen(xh);
     argv[argc] = claim;
     argvlen[argc++] = strlen(claim);
     if ((r = redis_pool_exec(rs->pool, cp, argc, argv, argvlen, retry, SCRIPT_CAS)) == NULL)
@@ -388,6 +446,21 @@ static int redis_del(struct store *st, const char *key)
     if ((c = redis_pool_get(rs->pool)) == NULL)
         return STORE_ERROR;
     r = redis_pool_exec(rs->pool, &c, 2, argv, argvlen, 1, -1);
+    if (r != NULL && rs->base.expired_prefix[0] != '\0'
+        && strncmp(key, rs->base.expired_prefix, strlen(rs->base.expired_prefix)) == 0) {
+        /* a deleted record did not expire: out of the expiry index too */
+        char xz[FULLKEY_MAX], xh[FULLKEY_MAX];
+        const char *zargv[3] = { "ZREM", xz, fk }, *hargv[3] = { "HDEL", xh, fk };
+        size_t zlen[3] = { 4, 0, (size_t)kl }, hlen[3] = { 4, 0, (size_t)kl };
+        redisReply *x;
+
+        zlen[1] = (size_t)snprintf(xz, sizeof xz, "%s" EXPIRY_ZSET, rs->prefix);
+        hlen[1] = (size_t)snprintf(xh, sizeof xh, "%s" EXPIRY_HASH, rs->prefix);
+        if ((x = redis_pool_exec(rs->pool, &c, 3, zargv, zlen, 1, -1)) != NULL)
+            freeReplyObject(x);
+        if ((x = redis_pool_exec(rs->pool, &c, 3, hargv, hlen, 1, -1)) != NULL)
+            freeReplyObject(x);
+    }
     redis_pool_put(rs->pool, c);
     if (r == NULL)
         return STORE_ERROR;
@@ -567,15 +640,23 @@ static unsigned stripe_of(const char *key, size_t len)
     return h % STRIPES;
 }
 
-/* stripes_lock - lock the distinct stripes of n keys in ascending order; how many */
-static size_t stripes_lock(struct store_redis *rs, const char *const *keys,
-                           const size_t *klen, size_t n, unsigned *held)
+/* stripes_lock - lock the distinct stripes of the n keys that may be
+ * written, in ascending order; how many.  A compare-only record (the admin
+ * stamp every decision reads) takes none: otherwise every decision of the
+ * process would queue on its one stripe. */
+static size_t stripes_lock(struct store_redis *rs, const struct store_rec *rec,
+                           const char *const *keys, const size_t *klen, size_t n,
+                           unsigned *held)
 {
     size_t nheld = 0;
 
     for (size_t i = 0; i < n; i++) {
-        unsigned s = stripe_of(keys[i], klen[i]);
+        unsigned s;
         size_t j, k;
+
+        if (rec[i].compare_only)
+            continue;
+        s = stripe_of(keys[i], klen[i]);
 
         for (k = 0; k < nheld && held[k] != s; k++)
             ;
@@ -618,7 +699,7 @@ static int redis_update(struct store *st, struct store_rec *rec, size_t n,
         keys[i] = fk[i];
         klen[i] = (size_t)kl;
     }
-    nheld = stripes_lock(rs, keys, klen, n, held);
+    nheld = stripes_lock(rs, rec, keys, klen, n, held);
     ret = update_locked(rs, rec, n, now, fn, arg, keys, klen);
     stripes_unlock(rs, held, nheld);
     return ret;
@@ -718,13 +799,67 @@ static int redis_iterate(struct store *st, const char *prefix, time_t now,
     return ret;
 }
 
-/* redis_expire - Redis expires records itself */
+/* redis_report_expired - pop one batch from the expiry index and report
+ * it; how many were looked at (reported or not), or -1 */
+static int redis_report_expired(struct store_redis *rs, time_t now)
+{
+    char xz[FULLKEY_MAX], xh[FULLKEY_MAX], ms[24];
+    const char *argv[7] = { "EVALSHA", NULL, "2", xz, xh, ms, EXPIRY_POP };
+    size_t argvlen[7] = { 7, 40, 1, 0, 0, 0, strlen(EXPIRY_POP) };
+    struct redis_conn *c;
+    redisReply *r;
+    int popped;
+
+    argvlen[3] = (size_t)snprintf(xz, sizeof xz, "%s" EXPIRY_ZSET, rs->prefix);
+    argvlen[4] = (size_t)snprintf(xh, sizeof xh, "%s" EXPIRY_HASH, rs->prefix);
+    argvlen[5] = (size_t)snprintf(ms, sizeof ms, "%lld", (long long)now * 1000);
+    if ((c = redis_pool_get(rs->pool)) == NULL)
+        return -1;
+    r = redis_pool_exec(rs->pool, &c, 7, argv, argvlen, 1, SCRIPT_POP_EXPIRED);
+    redis_pool_put(rs->pool, c);
+    if (r == NULL)
+        return -1;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 3 != 1
+        || r->element[0]->type != REDIS_REPLY_INTEGER) {
+        redis_pool_warn(rs->pool, "expiry index: unexpected reply");
+        freeReplyObject(r);
+        return -1;
+    }
+    popped = (int)r->element[0]->integer;  /* fewer than asked for: none left due */
+    for (size_t i = 1; i + 2 < r->elements; i += 3) {
+        const redisReply *k = r->element[i], *v = r->element[i + 1], *e = r->element[i + 2];
+        char key[STORE_MAX_KEY];
+
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING
+            || k->len <= rs->prefix_len || k->len - rs->prefix_len >= sizeof key
+            || v->len > STORE_MAX_VALUE)
+            continue;
+        memcpy(key, k->str + rs->prefix_len, k->len - rs->prefix_len);
+        key[k->len - rs->prefix_len] = '\0';
+        rs->base.expired_fn(rs->base.expired_arg, key, k->len - rs->prefix_len, v->str, v->len,
+                            e->type == REDIS_REPLY_STRING ? (time_t)(atoll(e->str) / 1000) : now);
+    }
+    freeReplyObject(r);
+    return popped;
+}
+
+/* redis_expire - Redis removes expired records itself; what remains is to
+ * report those the on-expire hook asked for */
 static int redis_expire(struct store *st, time_t now, size_t max, size_t *removed)
 {
-    (void)st;
-    (void)now;
-    (void)max;
+    struct store_redis *rs = (struct store_redis *)st;
+    size_t done = 0;
+    int n, rounds = 0;
+
     *removed = 0;
+    if (st->expired_fn == NULL)
+        return STORE_OK;
+    /* bounded: records Redis has not removed yet stay due until it does */
+    do {
+        if ((n = redis_report_expired(rs, now)) < 0)
+            return STORE_ERROR;
+        done += (size_t)n;
+    } while (n == atoi(EXPIRY_POP) && ++rounds < 1000 && (max == 0 || done < max));
     return STORE_OK;
 }
 
@@ -788,6 +923,16 @@ struct store *store_redis_open(const struct cfg_store *cfg, char *errbuf,
                                size_t errlen)
 {
     struct store_redis *rs;
+    struct redis_pool_opts o = {
+        .addr = cfg->redis[0] ? cfg->redis : "127.0.0.1:6379",
+        .user = cfg->redis_user,
+        .password = cfg->redis_password,
+        .db = cfg->redis_db,
+        .timeout_ms = cfg->redis_timeout_ms ? cfg->redis_timeout_ms : 500,
+        .sentinels = cfg->redis_sentinels,
+        .master_name = cfg->redis_master_name,
+        .sentinel_password = cfg->redis_sentinel_password,
+    };
 
     if ((rs = calloc(1, sizeof *rs)) == NULL) {
         snprintf(errbuf, errlen, "out of memory");
@@ -796,10 +941,7 @@ struct store *store_redis_open(const struct cfg_store *cfg, char *errbuf,
     rs->base.ops = &redis_ops;
     snprintf(rs->prefix, sizeof rs->prefix, "%s", cfg->redis_prefix);
     rs->prefix_len = strlen(rs->prefix);
-    rs->pool = redis_pool_new(cfg->redis[0] ? cfg->redis : "127.0.0.1:6379",
-                              cfg->redis_password, cfg->redis_db,
-                              cfg->redis_timeout_ms ? cfg->redis_timeout_ms : 500,
-                              script_text, SCRIPT_COUNT, errbuf, errlen);
+    rs->pool = redis_pool_new(&o, script_text, SCRIPT_COUNT, errbuf, errlen);
     if (rs->pool == NULL) {
         free(rs);
         return NULL;

@@ -697,6 +697,68 @@ static void test_parse_size_overflow(void **state)
     }
 }
 
+
+/* test_redis_deploy_keys - ACL user and Sentinel keys, and what goes with what */
+static void test_redis_deploy_keys(void **state)
+{
+    struct fixture *f = *state;
+    struct cfg *c = load(f,
+        "[store]\n"
+        "backend = lmdb\n"
+        "redis_user = greyrep\n"
+        "redis_password = s3cret\n"
+        "redis_sentinels = 10.0.0.1:26379, [2001:db8::1]:26380 sentinel3.example\n"
+        "redis_master_name = greyrep-main\n"
+        "redis_sentinel_password = sent\n"
+        NO_LISTS);
+    if (c == NULL)
+        show(&f->rep);
+    assert_non_null(c);
+    assert_string_equal(c->store.redis_user, "greyrep");
+    assert_string_equal(c->store.redis_sentinels,
+                        "10.0.0.1:26379, [2001:db8::1]:26380 sentinel3.example");
+    assert_string_equal(c->store.redis_master_name, "greyrep-main");
+    assert_string_equal(c->store.redis_sentinel_password, "sent");
+    cfg_free(c);
+
+    /* each bad combination names its own line */
+    c = load(f,
+        "[store]\n"
+        "redis = 10.0.0.5:6379\n"                 /* 2 */
+        "redis_sentinels = 10.0.0.1:26379\n"      /* 3: no master name, and both */
+        "redis_user = greyrep\n"                  /* 4: no password */
+        NO_LISTS);
+    assert_null(c);
+    EXPECT_REPORT(&f->rep, f->conf, 3, "needs redis_master_name");
+    EXPECT_REPORT(&f->rep, f->conf, 3, "not both");
+    EXPECT_REPORT(&f->rep, f->conf, 4, "needs redis_password");
+    assert_int_equal(f->rep.n, 3);
+
+    c = load(f,
+        "[store]\n"
+        "redis_master_name = m\n"                 /* 2 */
+        "redis_sentinel_password = x\n"           /* 3 */
+        NO_LISTS);
+    assert_null(c);
+    EXPECT_REPORT(&f->rep, f->conf, 2, "needs redis_sentinels");
+    EXPECT_REPORT(&f->rep, f->conf, 3, "needs redis_sentinels");
+
+#ifdef HAVE_REDIS
+    static const char *const bad[] = {
+        "::1:26379", "[::1", "[10.0.0.1]:26379", "a:0", "a:65536", "a:", "a:1x",
+        "a b c d e f g h i", "a:1,,b:x", "bad/host:1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "[store]\nredis_sentinels = %s\nredis_master_name = m\n" NO_LISTS, bad[i]);
+        c = load(f, text);
+        if (c != NULL || f->rep.n != 1)
+            fail_msg("redis_sentinels = %s: accepted, or %zu reports", bad[i], f->rep.n);
+        EXPECT_REPORT(&f->rep, f->conf, 2, "redis_sentinels");
+    }
+#endif
+}
 /* test_current - the reference-counted current configuration */
 static void test_current(void **state)
 {
@@ -771,6 +833,7 @@ int main(void)
         cmocka_unit_test(test_parse_size_overflow),
         cmocka_unit_test(test_current),
         cmocka_unit_test_setup_teardown(test_world_writable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redis_deploy_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,8 @@ struct fixture {
     char dir[PATH_MAX];
     struct cfg *cfg;
     struct store *st;
+    struct decider *d;          /* over st */
+    struct decider *nostore;    /* with no store at all */
 };
 
 static int setup(void **state)
@@ -58,7 +60,10 @@ static int setup(void **state)
         fprintf(stderr, "store_open: %s\n", err);
         return -1;
     }
-    decide_reset();
+    f->d = decider_new(f->st);
+    f->nostore = decider_new(NULL);
+    if (f->d == NULL || f->nostore == NULL)
+        return -1;
     *state = f;
     return 0;
 }
@@ -66,7 +71,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    decide_reset();
+    decider_free(f->d);
+    decider_free(f->nostore);
     store_close(f->st);
     cfg_free(f->cfg);
     unit_rmtree(f->dir);
@@ -78,6 +84,7 @@ static int teardown(void **state)
 struct msg {
     struct net_addr client;
     struct env_addr sender, rcpt;
+    struct msg_facts facts;
     struct decide_input in;
 };
 
@@ -89,8 +96,10 @@ static struct decide_input *msg(struct msg *m, const char *client, const char *s
     if (client != NULL) {
         if (net_parse(client, &m->client) != 0)
             fail_msg("bad client %s in a test", client);
-        m->in.client = &m->client;
+        m->facts.client_ip = 1;
+        m->facts.client = m->client;
     }
+    m->in.facts = &m->facts;
     env_parse(sender, &m->sender);
     env_parse(rcpt, &m->rcpt);
     m->in.sender = &m->sender;
@@ -104,7 +113,7 @@ static struct verdict decide(struct fixture *f, const char *client, const char *
 {
     struct msg m;
     struct verdict v;
-    decide_rcpt(f->cfg, f->st, msg(&m, client, sender, rcpt), now, dry_run, &v, NULL, 0);
+    decide_rcpt(f->d, f->cfg, msg(&m, client, sender, rcpt), now, dry_run, &v, NULL, 0);
     return v;
 }
 
@@ -154,7 +163,7 @@ static void test_trusted(void **state)
     v = decide(f, "::ffff:127.0.0.1", "<a@example.org>", "<b@example.net>", NOW, 0);
     EXPECT(v, V_ACCEPT, R_TRUSTED);
     /* not an IP connection */
-    decide_rcpt(f->cfg, f->st, msg(&m, NULL, "<a@example.org>", "<b@example.net>"), NOW, 0,
+    decide_rcpt(f->d, f->cfg, msg(&m, NULL, "<a@example.org>", "<b@example.net>"), NOW, 0,
                 &v, NULL, 0);
     EXPECT(v, V_ACCEPT, R_TRUSTED);
     /* a network added to trusted_networks */
@@ -177,11 +186,11 @@ static void test_authenticated(void **state)
     struct verdict v;
 
     msg(&m, "198.51.100.1", "<a@example.org>", "<b@example.net>")->authenticated = 1;
-    decide_rcpt(f->cfg, f->st, &m.in, NOW, 0, &v, NULL, 0);
+    decide_rcpt(f->d, f->cfg, &m.in, NOW, 0, &v, NULL, 0);
     EXPECT(v, V_ACCEPT, R_AUTH);
     assert_int_equal(records(f, "t|"), 0);
     m.in.authenticated = 0;
-    decide_rcpt(f->cfg, f->st, &m.in, NOW, 0, &v, NULL, 0);
+    decide_rcpt(f->d, f->cfg, &m.in, NOW, 0, &v, NULL, 0);
     EXPECT(v, V_TEMPFAIL, R_GREY_NEW);
 }
 
@@ -209,7 +218,7 @@ static void test_static_whitelist(void **state)
         struct msg m;
         struct verdict v;
         msg(&m, t[i].client, t[i].sender, t[i].rcpt)->verified_host = t[i].host;
-        decide_rcpt(f->cfg, f->st, &m.in, NOW, 0, &v, NULL, 0);
+        decide_rcpt(f->d, f->cfg, &m.in, NOW, 0, &v, NULL, 0);
         EXPECT(v, V_ACCEPT, R_WHITELIST);
         if (strstr(v.why, t[i].what) == NULL)
             fail_msg("case %zu: \"%s\" does not name %s", i, v.why, t[i].what);
@@ -429,19 +438,19 @@ static void test_no_store(void **state)
     const char *why;
 
     f->cfg->on_error = ON_ERROR_ACCEPT;
-    decide_rcpt(f->cfg, NULL, msg(&m, "198.51.100.60", "<s@example.org>", "<r@example.net>"),
+    decide_rcpt(f->nostore, f->cfg, msg(&m, "198.51.100.60", "<s@example.org>", "<r@example.net>"),
                 NOW, 0, &v, NULL, 0);
     EXPECT(v, V_ACCEPT, R_ERROR);
     f->cfg->on_error = ON_ERROR_TEMPFAIL;
-    decide_rcpt(f->cfg, NULL, &m.in, NOW, 0, &v, NULL, 0);
+    decide_rcpt(f->nostore, f->cfg, &m.in, NOW, 0, &v, NULL, 0);
     EXPECT(v, V_TEMPFAIL, R_ERROR);
     assert_true(v.why[0] != '\0');
     /* what needs no store still works without one */
-    decide_rcpt(f->cfg, NULL, msg(&m, "127.0.0.1", "<s@example.org>", "<r@example.net>"),
+    decide_rcpt(f->nostore, f->cfg, msg(&m, "127.0.0.1", "<s@example.org>", "<r@example.net>"),
                 NOW, 0, &v, NULL, 0);
     EXPECT(v, V_ACCEPT, R_TRUSTED);
     assert_int_equal(wl_add(f->cfg->wl, WL_SENDER, "@example.org", 0, &why), 0);
-    decide_rcpt(f->cfg, NULL, msg(&m, "198.51.100.60", "<s@example.org>", "<r@example.net>"),
+    decide_rcpt(f->nostore, f->cfg, msg(&m, "198.51.100.60", "<s@example.org>", "<r@example.net>"),
                 NOW, 0, &v, NULL, 0);
     EXPECT(v, V_ACCEPT, R_WHITELIST);
 }
@@ -453,7 +462,7 @@ static void test_explain(void **state)
     struct verdict v;
     char explain[2048], tiny[24];
 
-    decide_rcpt(f->cfg, f->st, msg(&m, "198.51.100.70", "<s@example.org>", "<r@example.net>"),
+    decide_rcpt(f->d, f->cfg, msg(&m, "198.51.100.70", "<s@example.org>", "<r@example.net>"),
                 NOW, 1, &v, explain, sizeof explain);
     EXPECT(v, V_TEMPFAIL, R_GREY_NEW);
     assert_non_null(strstr(explain, "198.51.100.70"));
@@ -461,13 +470,13 @@ static void test_explain(void **state)
     assert_non_null(strstr(explain, "authentication: none"));
     assert_non_null(strstr(explain, "s@example.org"));
     assert_true(explain[strlen(explain) - 1] == '\n');
-    decide_rcpt(f->cfg, f->st, msg(&m, "127.0.0.1", "<s@example.org>", "<r@example.net>"),
+    decide_rcpt(f->d, f->cfg, msg(&m, "127.0.0.1", "<s@example.org>", "<r@example.net>"),
                 NOW, 1, &v, explain, sizeof explain);
     assert_non_null(strstr(explain, "in trusted_networks"));
     assert_non_null(strstr(explain, "verdict:"));
     /* a small buffer is filled, never overrun */
     memset(tiny, 'X', sizeof tiny);
-    decide_rcpt(f->cfg, f->st, msg(&m, "198.51.100.70", "<s@example.org>", "<r@example.net>"),
+    decide_rcpt(f->d, f->cfg, msg(&m, "198.51.100.70", "<s@example.org>", "<r@example.net>"),
                 NOW, 1, &v, tiny, sizeof tiny - 4);
     assert_true(strlen(tiny) < sizeof tiny - 4);
     assert_memory_equal(tiny + sizeof tiny - 4, "XXXX", 4);
@@ -499,7 +508,7 @@ static void test_odd_addresses(void **state)
     /* a NULL argument (never from an MTA, but possible) */
     msg(&m, "198.51.100.80", "<s@example.org>", "<r@example.net>");
     env_parse(NULL, &m.sender);
-    decide_rcpt(f->cfg, f->st, &m.in, NOW, 0, &v, NULL, 0);
+    decide_rcpt(f->d, f->cfg, &m.in, NOW, 0, &v, NULL, 0);
     assert_int_equal(v.action, V_TEMPFAIL);
 }
 
@@ -625,19 +634,34 @@ static void test_keys(void **state)
     assert_string_equal(key, "t|spf:a%7Cb%20c|sender@example.org|rcpt@example.net");
 }
 
+/* test_counters - every decision that is not a dry run is counted once,
+ * store failures (on_error) also as errors */
 static void test_counters(void **state)
 {
+    struct fixture *f = *state;
     struct decide_counters a, b;
-    (void)state;
-    decide_counters(&a);
-    decide_note(V_ACCEPT, 0);
-    decide_note(V_TEMPFAIL, 0);
-    decide_note(V_TEMPFAIL, 0);
-    decide_note(V_ACCEPT, 1);
-    decide_counters(&b);
-    assert_true(b.accepted == a.accepted + 2);
-    assert_true(b.tempfailed == a.tempfailed + 2);
-    assert_true(b.errors == a.errors + 1);
+    struct msg m;
+    struct verdict v;
+
+    decider_counters(f->d, &a);
+    assert_true(a.accepted == 0 && a.tempfailed == 0 && a.rejected == 0 && a.errors == 0);
+    decide(f, "198.51.100.90", "<s@example.org>", "<r@example.net>", NOW, 0);   /* new */
+    decide(f, "198.51.100.90", "<s@example.org>", "<r@example.net>", NOW + 1, 0); /* early */
+    decide(f, "198.51.100.90", "<s@example.org>", "<r@example.net>", NOW + 600, 0);
+    decide(f, "127.0.0.1", "<s@example.org>", "<r@example.net>", NOW, 0);
+    decide(f, "198.51.100.91", "<s@example.org>", "<r@example.net>", NOW, 1);   /* dry run */
+    decider_counters(f->d, &b);
+    assert_int_equal(b.tempfailed, 2);
+    assert_int_equal(b.accepted, 2);
+    assert_int_equal(b.rejected, 0);
+    assert_int_equal(b.errors, 0);
+    f->cfg->on_error = ON_ERROR_TEMPFAIL;
+    decide_rcpt(f->nostore, f->cfg, msg(&m, "198.51.100.92", "<s@example.org>",
+                                        "<r@example.net>"), NOW, 0, &v, NULL, 0);
+    EXPECT(v, V_TEMPFAIL, R_ERROR);
+    decider_counters(f->nostore, &b);
+    assert_int_equal(b.tempfailed, 1);
+    assert_int_equal(b.errors, 1);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -660,7 +684,7 @@ int main(void)
         T(test_oversized_keys),
         T(test_verp_senders),
         T(test_keys),
-        cmocka_unit_test(test_counters),
+        T(test_counters),
     };
     log_open("test_decide", 1, 0);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -559,6 +559,62 @@ static void test_expire(void **state)
     assert_true(ss.records == 10);
 }
 
+/* What the on-expire hook saw. */
+struct expired_seen {
+    struct store *st;
+    size_t n, bad;
+    char last[64];
+};
+
+/* on_expired - count a report; check it is under the prefix and its value
+ * is the one stored, then use the store from inside the hook */
+static void on_expired(void *arg, const char *key, size_t klen, const void *val, size_t vlen,
+                       time_t expired)
+{
+    struct expired_seen *s = arg;
+    char copy[64];
+
+    if (klen >= sizeof copy || strncmp(key, "t|", 2) != 0 || key[klen] != '\0'
+        || vlen != 5 || memcmp(val, "value", 5) != 0 || expired > NOW)
+        s->bad++;
+    s->n++;
+    snprintf(copy, sizeof copy, "learnt|%.*s", (int)klen, key);
+    if (store_put(s->st, copy, "1", 1, 0) != STORE_OK)
+        s->bad++;
+}
+
+/* test_expire_hook - exactly the expired records under the prefix are
+ * reported, once, after they are gone; the hook may use the store */
+static void test_expire_hook(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = reopen(f);
+    struct expired_seen seen = {st, 0, 0, ""};
+    size_t removed;
+    char key[64];
+
+    store_on_expire(st, "t|", on_expired, &seen);
+    for (int i = 0; i < 250; i++) {     /* more than one sweep batch */
+        snprintf(key, sizeof key, "t|pending|%03d", i);
+        assert_int_equal(store_put(st, key, "value", 5, NOW - 10), STORE_OK);
+        snprintf(key, sizeof key, "c|other|%03d", i);
+        assert_int_equal(store_put(st, key, "value", 5, NOW - 10), STORE_OK);
+        snprintf(key, sizeof key, "t|live|%03d", i);
+        assert_int_equal(store_put(st, key, "value", 5, NOW + 3600), STORE_OK);
+    }
+    assert_int_equal(store_expire(st, NOW, 0, &removed), STORE_OK);
+    assert_int_equal(removed, 500);
+    assert_int_equal(seen.n, 250);
+    assert_int_equal(seen.bad, 0);
+    assert_int_equal(count(st, "learnt|t|pending|", NOW), 250);
+    assert_int_equal(count(st, "t|pending|", NOW), 0);
+    assert_int_equal(count(st, "t|live|", NOW), 250);
+    /* a second sweep reports nothing again */
+    assert_int_equal(store_expire(st, NOW, 0, &removed), STORE_OK);
+    assert_int_equal(removed, 0);
+    assert_int_equal(seen.n, 250);
+}
+
 /* test_expire_empty - a sweep of an empty store */
 static void test_expire_empty(void **state)
 {
@@ -843,6 +899,8 @@ static void test_corrupt_record_decide(void **state)
     struct net_addr client;
     struct env_addr s, r;
     struct decide_input in;
+    struct msg_facts facts;
+    struct decider *d = decider_new(st);
     struct verdict v;
     char tkey[STORE_MAX_KEY], ckey[128];
     unsigned char val[64];
@@ -850,12 +908,15 @@ static void test_corrupt_record_decide(void **state)
     struct rec_triplet t;
     static const unsigned char bad_version[21] = {99};
 
-    decide_reset();
+    assert_non_null(d);
     assert_int_equal(net_parse("198.51.100.20", &client), 0);
     env_parse("<sender@example.org>", &s);
     env_parse("<rcpt@example.net>", &r);
     memset(&in, 0, sizeof in);
-    in.client = &client;
+    memset(&facts, 0, sizeof facts);
+    facts.client_ip = 1;
+    facts.client = client;
+    in.facts = &facts;
     in.sender = &s;
     in.rcpt = &r;
     decide_triplet_key(cfg, &client, NULL, &s, &r, tkey, sizeof tkey);
@@ -870,7 +931,7 @@ static void test_corrupt_record_decide(void **state)
         else
             assert_int_equal(store_put(st, tkey, "\x01\x00", 2, 0), STORE_OK);
         assert_int_equal(store_put(st, ckey, "junk", 4, 0), STORE_OK);
-        decide_rcpt(cfg, st, &in, NOW, 0, &v, NULL, 0);
+        decide_rcpt(d, cfg, &in, NOW, 0, &v, NULL, 0);
         assert_int_equal(v.action, V_TEMPFAIL);
         assert_int_equal(v.reason, R_GREY_NEW);
         assert_int_equal(v.remaining, cfg->grey.delay);
@@ -883,7 +944,7 @@ static void test_corrupt_record_decide(void **state)
     }
     /* and the triplet goes on normally from there; the client record (still
      * junk: only a pass writes it) is absent too, and replaced by the pass */
-    decide_rcpt(cfg, st, &in, NOW + cfg->grey.delay, 0, &v, NULL, 0);
+    decide_rcpt(d, cfg, &in, NOW + cfg->grey.delay, 0, &v, NULL, 0);
     assert_int_equal(v.action, V_ACCEPT);
     assert_int_equal(v.reason, R_GREY_PASSED);
     assert_true(v.bad_record);
@@ -894,10 +955,10 @@ static void test_corrupt_record_decide(void **state)
         assert_int_equal(rec_client_decode(val, len, &c), 0);
         assert_int_equal(c.passes, 1);
     }
-    decide_rcpt(cfg, st, &in, NOW + cfg->grey.delay + 1, 0, &v, NULL, 0);
+    decide_rcpt(d, cfg, &in, NOW + cfg->grey.delay + 1, 0, &v, NULL, 0);
     assert_int_equal(v.reason, R_GREY_KNOWN);
     assert_false(v.bad_record);
-    decide_reset();
+    decider_free(d);
     cfg_free(cfg);
 }
 
@@ -933,6 +994,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iterate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expire_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expire_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_process, setup, teardown),

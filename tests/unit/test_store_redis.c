@@ -519,6 +519,92 @@ static void test_stats(struct store *st)
     report("stats_expire", ok);
 }
 
+/* What the on-expire hook was told. */
+struct reported {
+    int n, bad;
+    char keys[8][64];
+};
+
+static void on_expired(void *arg, const char *key, size_t klen, const void *val, size_t vlen,
+                       time_t expired)
+{
+    struct reported *r = arg;
+
+    if (r->n < 8)
+        snprintf(r->keys[r->n], sizeof r->keys[0], "%.*s", (int)klen, key);
+    if (vlen != 7 || memcmp(val, "pending", 7) != 0 || expired > time(NULL))
+        r->bad++;
+    r->n++;
+}
+
+/* write_flagged - one store_update writing key with value and expiry,
+ * asking for an expiry report or not */
+struct flagged {
+    const char *val;
+    time_t expires;
+    int report;
+};
+static int write_flagged(void *arg, struct store_rec *rec, size_t n)
+{
+    const struct flagged *f = arg;
+    (void)n;
+    rec[0].len = strlen(f->val);
+    memcpy(rec[0].val, f->val, rec[0].len);
+    rec[0].expires = f->expires;
+    rec[0].action = STORE_WRITE;
+    rec[0].report_expiry = f->report;
+    return 0;
+}
+
+/* test_expiry_reports - records written with report_expiry under the hook's
+ * prefix are reported once after Redis expired them; a record rewritten
+ * without the flag, one never flagged and one under another prefix are not */
+static void test_expiry_reports(void)
+{
+    struct store *a = open_store("greyrep-test-x:"), *b = open_store("greyrep-test-x:");
+    struct reported seen;
+    struct store_rec rec;
+    time_t now = time(NULL);
+    size_t removed = 9;
+    int ok = 1;
+    static const struct {
+        const char *key, *val;
+        int expires_in, report;
+    } w[] = {
+        {"t|abandoned", "pending", 1, 1},
+        {"t|passed", "pending", 1, 1},      /* rewritten below, without the flag */
+        {"t|passed", "passed", 1, 0},
+        {"t|quiet", "pending", 1, 0},
+        {"c|other", "pending", 1, 1},       /* not under the prefix */
+        {"t|later", "pending", 3600, 1},    /* not expired yet */
+    };
+
+    memset(&seen, 0, sizeof seen);
+    store_on_expire(a, "t|", on_expired, &seen);
+    store_on_expire(b, "t|", on_expired, &seen);
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        struct flagged f = {w[i].val, now + w[i].expires_in, w[i].report};
+        memset(&rec, 0, sizeof rec);
+        rec.key = w[i].key;
+        check(store_update(a, &rec, 1, now, write_flagged, &f) == STORE_OK);
+    }
+    /* nothing is due yet */
+    check(store_expire(a, now, 0, &removed) == STORE_OK && removed == 0 && seen.n == 0);
+    sleep(2);   /* Redis expires by its own clock */
+    now = time(NULL);
+    check(store_expire(a, now, 0, &removed) == STORE_OK && removed == 0);
+    check(store_expire(b, now, 0, &removed) == STORE_OK);   /* a second host */
+    check(seen.n == 1 && seen.bad == 0 && strcmp(seen.keys[0], "t|abandoned") == 0);
+    printf("  reported %d: %s\n", seen.n, seen.n ? seen.keys[0] : "-");
+    check(raw_int("ZCARD greyrep-test-x:%s", "\1x") == 1);  /* t|later, until it expires */
+    store_del(a, "t|later");    /* deleted is not expired: out of the index */
+    check(raw_int("ZCARD greyrep-test-x:%s", "\1x") == 0);
+    check(raw_int("HLEN greyrep-test-x:%s", "\1xv") == 0);
+    store_close(a);
+    store_close(b);
+    report("expiry_reports", ok);
+}
+
 /* test_open_errors - a refusing server is a config error, a silent one is not */
 static void test_open_errors(void)
 {
@@ -734,6 +820,7 @@ int main(void)
     test_conflict(a, b);
     test_concurrency(a, b);
     test_stats(a);
+    test_expiry_reports();
     test_open_errors();
     test_other_addresses();
     if (getenv("REDIS_CTL")) {

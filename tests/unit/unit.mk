@@ -9,10 +9,12 @@ UNIT_LDADD = $(GR_LIBS) $(CMOCKA_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/test_netaddr tests/unit/test_envaddr \
 	tests/unit/test_greylist tests/unit/test_record tests/unit/test_config \
-	tests/unit/test_whitelist tests/unit/test_store_lmdb tests/unit/test_decide
+	tests/unit/test_whitelist tests/unit/test_store_lmdb tests/unit/test_decide \
+	tests/unit/test_policy
 TESTS += tests/unit/test_netaddr tests/unit/test_envaddr \
 	tests/unit/test_greylist tests/unit/test_record tests/unit/test_config \
-	tests/unit/test_whitelist tests/unit/test_store_lmdb tests/unit/test_decide
+	tests/unit/test_whitelist tests/unit/test_store_lmdb tests/unit/test_decide \
+	tests/unit/test_policy
 
 tests_unit_test_netaddr_SOURCES = tests/unit/test_netaddr.c
 tests_unit_test_netaddr_CFLAGS = $(UNIT_CFLAGS)
@@ -45,4 +47,8 @@ tests_unit_test_store_lmdb_LDADD = $(UNIT_LDADD)
 tests_unit_test_decide_SOURCES = tests/unit/test_decide.c tests/unit/unit_util.h
 tests_unit_test_decide_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_decide_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
+tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_policy_LDADD = $(UNIT_LDADD)
 endif
