@@ -206,10 +206,15 @@ static void authres_append(struct authres *ar, const struct authres_out *ri)
     ar->methods++;
 }
 
-/* authres_begin - the authserv-id, as a token or a quoted-string */
+/* authres_begin - the authserv-id, as a token or a quoted-string (never
+ * bare local@domain: RFC 8601 says value, and authres_claims_authserv()
+ * reads a token or a quoted-string back).  An id that does not fit leaves
+ * an empty, finished value: nothing may follow, so it never starts ';'. */
 void authres_begin(struct authres *ar, char *buf, size_t size, const char *authserv_id)
 {
     struct authres_out o = {buf, size, 0, false};
+    const char *id = authserv_id != NULL && *authserv_id != '\0' ? authserv_id : "localhost";
+    size_t len = strnlen(id, AUTHRES_VALUE_MAX);
 
     memset(ar, 0, sizeof *ar);
     ar->buf = buf;
@@ -220,11 +225,16 @@ void authres_begin(struct authres *ar, char *buf, size_t size, const char *auths
         return;
     }
     buf[0] = '\0';
-    authres_value(&o, authserv_id != NULL && *authserv_id != '\0' ? authserv_id : "localhost");
-    if (o.overflow) {
+    if (authres_is_token(id, len))
+        for (size_t i = 0; i < len; i++)
+            authres_putc(&o, id[i]);
+    else
+        authres_quoted(&o, id, len);
+    if (o.overflow || id[len] != '\0') {
         buf[0] = '\0';
-        o.len = 0;
+        ar->size = 0;       /* authres_append() and authres_end() add nothing */
         ar->truncated = 1;
+        return;
     }
     ar->len = o.len;
 }
@@ -381,6 +391,13 @@ int authres_claims_authserv(const char *header_value, const char *authserv_id)
         return 0;
     if ((p = authres_skip_cfws(header_value)) == NULL)
         return 0;
+    /* an id that is no token (one with '@') written bare, as greyrep once
+     * wrote it and a forger may still: malformed, but a lenient reader
+     * would take it as ours, so it claims our id too */
+    size_t il = strlen(authserv_id);
+    if (!authres_is_token(authserv_id, il) && strncasecmp(p, authserv_id, il) == 0
+        && (p[il] == '\0' || strchr(" \t\r\n(;", p[il]) != NULL))
+        return 1;
     if (*p == '"') {
         for (p++; *p != '"'; p++) {
             if (*p == '\0')

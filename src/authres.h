@@ -36,7 +36,9 @@
  *   authres_claims_authserv() says whether an existing Authentication-Results
  *   value claims our authserv-id (leading CFWS and comments skipped, id
  *   compared without case, token or quoted-string, optional version after
- *   it), so that the milter can delete forged fields.
+ *   it; an id that is not a token, one with '@', also when written bare),
+ *   so that the milter can delete forged fields.  authres_begin() writes
+ *   the id as a token, or as a quoted-string when it is none.
  * ERRORS
  *   authres_end() returns -1 when some resinfo did not fit in the buffer;
  *   the value is then still well formed, only shorter.

@@ -157,6 +157,7 @@ void chk_mail(struct chk_conn *cc, const struct cfg *cfg, const char *helo,
         char id[NET_STRLEN + 8];
         snprintf(id, sizeof id, "client=%s", cc->ip);   /* names the message in logs */
         cc->dkim = dkimv_msg_new(cc->chk->dkim, id, NULL);
+        dkimv_set_allow_sha1(cc->dkim, cfg->dkim_allow_sha1);
     }
 }
 

@@ -11,7 +11,8 @@
 src_libgreyrep_a_SOURCES += \
 	src/resolver.c src/resolver_zone.c src/resolver.h src/resolver_impl.h \
 	src/spf.c src/spf.h \
-	src/spf_syntax.c src/spf_syntax.h
+	src/spf_syntax.c src/spf_syntax.h \
+	src/spf_macro.c src/spf_macro.h
 
 check_PROGRAMS += tests/unit/test_spf_syntax tests/unit/test_resolver \
 	tests/unit/test_spf tests/unit/test_spf_suite
@@ -26,6 +27,7 @@ tests_unit_test_resolver_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
 tests_unit_test_resolver_LDADD = $(CARES_LIBS) -lpthread
 
 GR_SPF_TEST_SOURCES = src/spf.c src/spf.h src/spf_syntax.c src/spf_syntax.h \
+	src/spf_macro.c src/spf_macro.h \
 	src/resolver.c src/resolver_zone.c src/resolver.h src/resolver_impl.h \
 	src/log.c src/log.h
 

@@ -8,7 +8,10 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +30,7 @@
 
 enum cfg_kind { K_STR, K_DURATION, K_DURATION_MS, K_UINT, K_SIZE, K_MODE, K_ON_ERROR,
                 K_BACKEND, K_NETS, K_SOCKET, K_BOOL, K_ACTION, K_BL_ACTION, K_DNSBL, K_SERVERS,
-                K_SENTINELS };
+                K_SENTINELS, K_AUTHSERV };
 
 struct cfg_key {
     const char *section;
@@ -48,7 +51,7 @@ static const struct cfg_key cfg_keys[] = {
     {"milter", "socket_mode", K_MODE, OFF(socket_mode), 0, 0777, "0660"},
     {"milter", "pidfile", K_STR, OFF(pidfile), 0, 0, RUNSTATEDIR "/greyrep/greyrep.pid"},
     {"milter", "on_error", K_ON_ERROR, OFF(on_error), 0, 0, "accept"},
-    {"milter", "authserv_id", K_STR, OFF(authserv_id), 0, 0, ""},
+    {"milter", "authserv_id", K_AUTHSERV, OFF(authserv_id), 0, 0, ""},
     {"milter", "trusted_networks", K_NETS, OFF(trusted), 0, 0, "127.0.0.0/8, ::1/128"},
     {"store", "backend", K_BACKEND, OFF(store.backend), 0, 0, "lmdb"},
     {"store", "path", K_STR, OFF(store.path), 0, 0, LOCALSTATEDIR "/lib/greyrep"},
@@ -82,6 +85,7 @@ static const struct cfg_key cfg_keys[] = {
     {"iprev", "generic_names", K_BOOL, OFF(iprev_generic), 0, 0, "yes"},
     {"dkim", "enabled", K_BOOL, OFF(dkim_enabled), 0, 0, "yes"},
     {"dkim", "min_key_bits", K_UINT, OFF(dkim_min_key_bits), 512, 16384, "1024"},
+    {"dkim", "allow_sha1", K_BOOL, OFF(dkim_allow_sha1), 0, 0, "no"},
     {"dnsbl", "zones", K_DNSBL, OFF(dnsbl_zones), 0, 0, ""},
     {"dnsbl", "threshold", K_UINT, OFF(dnsbl_threshold), 1, 100000, "5"},
     {"dnsbl", "action", K_BL_ACTION, OFF(dnsbl_action), 0, 0, "tempfail"},
@@ -99,6 +103,73 @@ static void cfg_set_uint(void *field, size_t size, uint64_t v)
     }
 }
 
+/* Messages that name the bad value: built in a buffer of the loading
+ * thread (only one thread loads a configuration at a time). */
+static char cfg_why[1200];
+
+/* cfg_whyf - a message with the bad value in it */
+static const char *cfg_whyf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *cfg_whyf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cfg_why, sizeof cfg_why, fmt, ap);
+    va_end(ap);
+    return cfg_why;
+}
+
+/* cfg_check_socket - unix:PATH / local:PATH, or inet[6]:PORT[@HOST] with
+ * PORT 1-65535 (libmilter reads a bad port as 0, a random port) */
+static const char *cfg_check_socket(const char *value)
+{
+    const char *rest;
+    char port[16];
+    uint64_t v;
+
+    if (strncmp(value, "unix:", 5) == 0 || strncmp(value, "local:", 6) == 0) {
+        rest = strchr(value, ':') + 1;
+        if (*rest == '\0')
+            return cfg_whyf("%s: no socket path", value);
+        return NULL;
+    }
+    if (strncmp(value, "inet:", 5) == 0)
+        rest = value + 5;
+    else if (strncmp(value, "inet6:", 6) == 0)
+        rest = value + 6;
+    else
+        return cfg_whyf("%s: must start with unix:, inet: or inet6:", value);
+    size_t n = strcspn(rest, "@");
+    if (n == 0 || n >= sizeof port)
+        return cfg_whyf("%s: no port number (1 to 65535)", value);
+    memcpy(port, rest, n);
+    port[n] = '\0';
+    if (util_parse_u64(port, 1, 65535, &v) < 0)
+        return cfg_whyf("%s: port %s is not a number from 1 to 65535", value, port);
+    if (rest[n] == '@' && rest[n + 1] == '\0')
+        return cfg_whyf("%s: no host after @", value);
+    return NULL;
+}
+
+const char *cfg_socket_problem(const char *value)
+{
+    return cfg_check_socket(value);
+}
+
+/* cfg_check_authserv - an authserv-id: 1-255 printable ASCII bytes, no
+ * white space; authres.c writes it as a token or a quoted-string */
+static const char *cfg_check_authserv(const char *value)
+{
+    size_t n = strlen(value);
+    if (n >= 256)
+        return cfg_whyf("longer than 255 characters");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return cfg_whyf("%s: only printable ASCII without spaces is allowed", value);
+    }
+    return NULL;
+}
+
 /* cfg_parse_nets - "a/b, c/d" into a fresh array */
 static const char *cfg_parse_nets(const char *value, struct net_cidr **out, size_t *n)
 {
@@ -113,7 +184,7 @@ static const char *cfg_parse_nets(const char *value, struct net_cidr **out, size
         struct net_cidr c;
         if (net_parse_cidr(tok, &c) < 0) {
             free(nets);
-            return "not a list of IP addresses or CIDR networks";
+            return cfg_whyf("%s is not an IP address or CIDR network", tok);
         }
         nets = realloc(nets, (count + 1) * sizeof *nets);
         if (nets == NULL)
@@ -154,10 +225,13 @@ static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char 
     uint64_t v;
 
     switch (k->kind) {
+    case K_AUTHSERV:
+        if (*value != '\0' && cfg_check_authserv(value) != NULL)
+            return cfg_why;
+        /* fall through */
     case K_SOCKET:
-        if (strncmp(value, "unix:", 5) != 0 && strncmp(value, "local:", 6) != 0
-            && strncmp(value, "inet:", 5) != 0 && strncmp(value, "inet6:", 6) != 0)
-            return "must start with unix:, inet: or inet6:";
+        if (k->kind == K_SOCKET && cfg_check_socket(value) != NULL)
+            return cfg_why;
         /* fall through */
     case K_STR:
         if (strlen(value) >= k->size)
@@ -166,28 +240,32 @@ static const char *cfg_set(struct cfg *cfg, const struct cfg_key *k, const char 
         return NULL;
     case K_UINT:
         if (util_parse_u64(value, k->min, k->max, &v) < 0)
-            return "not a number in range";
+            return cfg_whyf("%s is not a number from %llu to %llu", value,
+                            (unsigned long long)k->min, (unsigned long long)k->max);
         cfg_set_uint(field, k->size, v);
         return NULL;
     case K_DURATION:
         if (util_parse_duration_ms(value, &v) < 0 || v % 1000 != 0)
             return "not a duration (like 300, 5m, 2d)";
         if (v / 1000 < k->min || v / 1000 > k->max)
-            return "duration out of range";
+            return cfg_whyf("%s is out of range (%llus to %llus)", value,
+                            (unsigned long long)k->min, (unsigned long long)k->max);
         cfg_set_uint(field, k->size, v / 1000);
         return NULL;
     case K_DURATION_MS:
         if (util_parse_duration_ms(value, &v) < 0)
             return "not a duration (like 500ms, 3s)";
         if (v < k->min || v > k->max)
-            return "duration out of range";
+            return cfg_whyf("%s is out of range (%llums to %llums)", value,
+                            (unsigned long long)k->min, (unsigned long long)k->max);
         cfg_set_uint(field, k->size, v);
         return NULL;
     case K_SIZE: {
         if (cfg_parse_size(value, &v) < 0)
             return "not a size (like 64M, 1G)";
         if (v < k->min || v > k->max)
-            return "size out of range";
+            return cfg_whyf("%s is out of range (%llu to %llu bytes)", value,
+                            (unsigned long long)k->min, (unsigned long long)k->max);
         cfg_set_uint(field, k->size, v);
         return NULL;
     }
@@ -463,7 +541,18 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
         cfg_problem(&st, file, 0, "cannot open: %s%s", strerror(errno), "");
         return NULL;
     }
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        cfg_problem(&st, file, 0, "not a regular file%s%s",
+                    S_ISDIR(sb.st_mode) ? " (a directory)" : "", "");
+        fclose(fp);
+        return NULL;
+    }
     cfg_refuse_writable(&st, file, fileno(fp));
+    unsigned key_line[NKEYS];       /* where each key was set, 0 = not yet */
+    char seen_sections[32][64];
+    unsigned section_line[32], nseen = 0;
+    memset(key_line, 0, sizeof key_line);
     cfg = cfg_defaults();
     util_strlcpy(cfg->file, file, sizeof cfg->file);
     while (fgets(line, sizeof line, fp) != NULL) {
@@ -499,6 +588,18 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
             if (!known) {
                 cfg_problem(&st, file, lineno, "unknown section [%s]%s", section, "");
                 section[0] = '\0';
+                continue;
+            }
+            for (unsigned i = 0; i < nseen; i++)
+                if (strcmp(seen_sections[i], section) == 0) {
+                    char first[32];
+                    snprintf(first, sizeof first, "%u", section_line[i]);
+                    cfg_problem(&st, file, lineno, "duplicate section [%s] (first at line %s)",
+                                section, first);
+                }
+            if (nseen < 32) {
+                util_strlcpy(seen_sections[nseen], section, sizeof seen_sections[nseen]);
+                section_line[nseen++] = lineno;
             }
             continue;
         }
@@ -520,12 +621,34 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
             cfg_problem(&st, file, lineno, "unknown key %s in [%s]", key, section);
             continue;
         }
+        if (key_line[k - cfg_keys] != 0) {
+            char first[128];
+            snprintf(first, sizeof first, "%s] (first at line %u)", section,
+                     key_line[k - cfg_keys]);
+            cfg_problem(&st, file, lineno, "duplicate key %s in [%s", key, first);
+            continue;
+        }
         if (strcmp(section, "store") == 0)
             cfg_store_line(&store_lines, key, lineno);
         if ((why = cfg_set(cfg, k, value)) != NULL) {
-            cfg_problem(&st, file, lineno, "%s: %s", key, why);
+            /* every message names the bad value */
+            char named[1400];
+            if (*value != '\0' && strstr(why, value) == NULL)
+                snprintf(named, sizeof named, "%s (got \"%.200s\")", why, value);
+            else
+                snprintf(named, sizeof named, "%s", why);
+            cfg_problem(&st, file, lineno, "%s: %s", key, named);
             continue;
         }
+        key_line[k - cfg_keys] = lineno;    /* a bad value was reported already */
+        /* only names given in the file: the default user may be absent on
+         * a host that runs greyrep as an ordinary user */
+        if (strcmp(section, "milter") == 0 && strcmp(key, "user") == 0 && *value != '\0'
+            && getpwnam(value) == NULL)
+            cfg_problem(&st, file, lineno, "user: no such user %s%s", value, "");
+        if (strcmp(section, "milter") == 0 && strcmp(key, "socket_group") == 0
+            && *value != '\0' && getgrnam(value) == NULL)
+            cfg_problem(&st, file, lineno, "socket_group: no such group %s%s", value, "");
         if (strcmp(section, "whitelist") == 0)
             explicit_lists[strcmp(key, "clients") == 0 ? 0 : strcmp(key, "recipients") == 0 ? 1 : 2] = 1;
     }

@@ -96,6 +96,7 @@ struct cfg {
     /* [dkim] */
     int dkim_enabled;
     unsigned dkim_min_key_bits;
+    int dkim_allow_sha1;        /* rsa-sha1 may pass (RFC 8301: no) */
     /* [dnsbl] */
     char dnsbl_zones[2048];
     struct dnsbl_list *dnsbl;         /* parsed zones; n == 0 when none */
@@ -132,5 +133,9 @@ void cfg_release(struct cfg *cfg);
 /* Value parsers, shared with greyrepctl; 0 on success, -1 on a bad value. */
 int cfg_parse_duration(const char *s, unsigned *out);
 int cfg_parse_size(const char *s, uint64_t *out);
+/* cfg_socket_problem - NULL if a [milter] socket value (or -p) is valid,
+ * else why not, naming the value (static text of the calling thread's
+ * last check: one loader at a time) */
+const char *cfg_socket_problem(const char *value);
 
 #endif

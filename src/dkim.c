@@ -58,6 +58,7 @@ struct dkimv_seen {
     char selector[254];
     char algorithm[32];
     char b[9];
+    bool no_query_method; /* q= names no method we know (RFC 6376 3.5) */
 };
 
 struct dkimv {
@@ -74,6 +75,7 @@ struct dkimv_msg {
     bool has_deadline;
     bool eoh_done;
     bool eom_done;
+    bool allow_sha1;        /* rsa-sha1 may pass (RFC 8301 says it must not) */
     const char *unusable;              /* why no signature can be verified */
     enum dkimv_status unusable_status; /* permerror, or temperror for our
                                         * own failures (memory, library) */
@@ -258,6 +260,35 @@ static void dkimv_key_collect(struct dkimv_msg *m, struct dkimv_key *key)
     key->query = NULL;
 }
 
+/* dkimv_query_ok - does a q= value (colon-separated methods, FWS around
+ * them) name dns/txt, the only method RFC 6376 3.5 defines?  Unknown
+ * methods are ignored; when none is left the key cannot be fetched. */
+static bool dkimv_query_ok(const char *q, size_t len)
+{
+    size_t i = 0;
+
+    while (i <= len) {
+        size_t start = i, end;
+        while (i < len && q[i] != ':')
+            i++;
+        end = i++;
+        while (start < end && strchr(" \t\r\n", q[start]) != NULL)
+            start++;
+        while (end > start && strchr(" \t\r\n", q[end - 1]) != NULL)
+            end--;
+        if (end - start == 7 && strncasecmp(q + start, "dns/txt", 7) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* dkimv_sig_query_ok - q= of a signature as libopendkim parsed it (absent: dns/txt) */
+static bool dkimv_sig_query_ok(DKIM_SIGINFO *sig)
+{
+    const char *q = (const char *)dkim_sig_gettagvalue(sig, false, (u_char *)"q");
+    return q == NULL || dkimv_query_ok(q, strlen(q));
+}
+
 /* dkimv_key_lookup - libopendkim's key callback: our resolver, our deadline */
 static DKIM_CBSTAT dkimv_key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
 {
@@ -267,6 +298,8 @@ static DKIM_CBSTAT dkimv_key_lookup(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, 
 
     if (m == NULL || buf == NULL || buflen == 0)
         return DKIM_CBSTAT_ERROR;
+    if (!dkimv_sig_query_ok(sig))
+        return DKIM_CBSTAT_ERROR;   /* no way to fetch the key: see dkimv_result_from_sig */
     if (dkimv_key_name(name, sizeof name, (const char *)dkim_sig_getselector(sig),
                        (const char *)dkim_sig_getdomain(sig)) < 0)
         return DKIM_CBSTAT_NOTFOUND;
@@ -356,6 +389,13 @@ struct dkimv_msg *dkimv_msg_new(struct dkimv *v, const char *id,
     return m;
 }
 
+/* dkimv_set_allow_sha1 - may rsa-sha1 signatures pass for this message? */
+void dkimv_set_allow_sha1(struct dkimv_msg *m, int allow)
+{
+    if (m != NULL)
+        m->allow_sha1 = allow != 0;
+}
+
 /* dkimv_set_deadline - copy the deadline (NULL: none) */
 void dkimv_set_deadline(struct dkimv_msg *m, const struct timespec *deadline)
 {
@@ -425,6 +465,9 @@ static void dkimv_sig_tags(const char *value, size_t len, struct dkimv_seen *out
         case 'b':
             dkimv_copy(out->b, sizeof out->b, value + val_start, val_end - val_start);
             break;
+        case 'q':
+            out->no_query_method = !dkimv_query_ok(value + val_start, val_end - val_start);
+            break;
         default: break;
         }
     }
@@ -453,6 +496,8 @@ static void dkimv_seen_signature(struct dkimv_msg *m, const char *value, size_t 
     }
     seen = &m->seen[m->nseen++];
     dkimv_sig_tags(value, len, seen);
+    if (seen->no_query_method)
+        return;                     /* RFC 6376 3.5: no method to fetch the key */
     if (dkimv_key_name(name, sizeof name, seen->selector, seen->domain) == 0)
         (void)dkimv_key_start(m, name);
 }
@@ -664,9 +709,21 @@ static void dkimv_result_from_sig(struct dkimv_msg *m, struct dkimv_result *r,
     r->result = dkimv_classify(sig, key, &r->reason);
     if (dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK)
         r->key_bits = bits;
-    if (r->key_bits == 0 && dkim_sig_getsignalg(sig, &alg) == DKIM_STAT_OK &&
-        alg == DKIM_SIGN_ED25519SHA256 && (r->result == DKIMV_PASS || r->result == DKIMV_FAIL))
+    if (dkim_sig_getsignalg(sig, &alg) != DKIM_STAT_OK)
+        alg = DKIM_SIGN_UNKNOWN;
+    if (r->key_bits == 0 && alg == DKIM_SIGN_ED25519SHA256 &&
+        (r->result == DKIMV_PASS || r->result == DKIMV_FAIL))
         r->key_bits = 256;
+    /* libopendkim ignores q=: a signature whose methods are all unknown
+     * has no key we may fetch, so it cannot verify (RFC 6376 3.5) */
+    if (!dkimv_sig_query_ok(sig) || (seen != NULL && seen->no_query_method)) {
+        r->result = DKIMV_PERMERROR;
+        r->reason = "no known key query method (q=)";
+    } else if (r->result == DKIMV_PASS && alg == DKIM_SIGN_RSASHA1 && !m->allow_sha1) {
+        /* RFC 8301 3.1: verifiers must not treat rsa-sha1 as valid */
+        r->result = DKIMV_POLICY;
+        r->reason = "rsa-sha1 signature (RFC 8301), see [dkim] allow_sha1";
+    }
 }
 
 /* dkimv_eom - finish verification, one result per signature */

@@ -21,11 +21,14 @@
  *     neutral    signature not evaluated (expired, dated in the future,
  *                ignored by the library)
  *     policy     verified in principle but not acceptable here: key
- *                shorter than min_key_bits
+ *                shorter than min_key_bits, or rsa-sha1 (RFC 8301 3.1)
+ *                unless dkimv_set_allow_sha1() allowed it
  *     temperror  key lookup failed temporarily (SERVFAIL, timeout,
  *                deadline): libopendkim's DKIM_STAT_KEYFAIL case; also
  *                our own trouble (out of memory, library refused)
  *     permerror  no key, revoked key, malformed signature or key record,
+ *                a q= tag that names no known query method (only dns/txt
+ *                exists: RFC 6376 3.5; no key is fetched for it),
  *                message unusable (limits exceeded, malformed field)
  *   An unsigned message gives no results (dkimv_eom returns 0): report
  *   that as dkim=none.
@@ -78,6 +81,9 @@ void dkimv_free(struct dkimv *v);
  * in logs (queue id; may be NULL).  NULL only when out of memory. */
 struct dkimv_msg *dkimv_msg_new(struct dkimv *v, const char *id,
                                 const struct timespec *deadline);
+/* dkimv_set_allow_sha1 - let rsa-sha1 signatures pass for this message
+ * (default: they verify as policy, RFC 8301 3.1) */
+void dkimv_set_allow_sha1(struct dkimv_msg *m, int allow);
 /* dkimv_set_deadline - move the deadline (e.g. when end of data arrives) */
 void dkimv_set_deadline(struct dkimv_msg *m, const struct timespec *deadline);
 

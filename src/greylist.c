@@ -20,6 +20,7 @@ void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
     size_t limit = len < GREY_PART_MAX + 1 ? len : GREY_PART_MAX + 1;
     size_t room = limit - 1 - 17; /* keep space for "#" and 16 hex digits */
     size_t o = 0;
+    int cut = 0;
 
     if (len < 32)
         log_panic("grey_key_part: buffer of %zu bytes", len);
@@ -27,7 +28,7 @@ void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
         unsigned char c = (unsigned char)in[i];
         int esc = c < 0x21 || c > 0x7e || c == '%' || c == '|' || c == '<' || c == '>';
         if (o + (esc ? 3 : 1) > room) {
-            oversized = 1;
+            cut = 1;
             break;
         }
         if (esc) {
@@ -38,11 +39,25 @@ void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
             out[o++] = (char)c;
         }
     }
-    /* the hash covers the whole text, so a cut text stays unique and a
-     * retry of the same long address finds the same key */
-    if (oversized)
-        o += (size_t)snprintf(out + o, limit - o, "#%016llx",
-                              (unsigned long long)(util_hash64(in, inlen) ^ hash));
+    /*
+     * The hash covers the whole normalised text: a cut text stays unique,
+     * and a retry of the same long address (whose raw argument differs by
+     * a BATV tag, VERP digits or +ext) finds the same key.  Only when the
+     * parser itself had to cut the address (a part beyond 256 bytes: the
+     * whole text is gone) does the caller pass a hash of the raw argument,
+     * hashed together with the text's (never XORed: equal hashes
+     * cancelled to #0000000000000000).
+     */
+    if (cut || oversized) {
+        uint64_t h = util_hash64(in, inlen);
+        if (hash != 0) {
+            unsigned char both[16];
+            memcpy(both, &h, 8);
+            memcpy(both + 8, &hash, 8);
+            h = util_hash64(both, sizeof both);
+        }
+        o += (size_t)snprintf(out + o, limit - o, "#%016llx", (unsigned long long)h);
+    }
     out[o] = '\0';
 }
 
@@ -99,6 +114,14 @@ static char *grey_unwrap_local(char *local)
     return NULL;
 }
 
+/* grey_parser_hash - the raw argument's hash when env_parse() had to cut a
+ * part (the normalised text is then not the whole address), else 0 */
+static uint64_t grey_parser_hash(const struct env_addr *addr)
+{
+    int cut = strlen(addr->local) >= ENV_LOCAL_MAX || strlen(addr->domain) >= ENV_DOMAIN_MAX;
+    return cut && addr->hash != 0 ? addr->hash : 0;
+}
+
 void grey_normalise_sender(const struct env_addr *addr, char *out, size_t len)
 {
     char local[2 * ENV_LOCAL_MAX + ENV_DOMAIN_MAX + 4];
@@ -132,8 +155,8 @@ void grey_normalise_sender(const struct env_addr *addr, char *out, size_t len)
     *w = '\0';
     snprintf(text, sizeof text, "%s%s%s", local, domain[0] ? "@" : "", domain);
     util_lower(text);
-    grey_key_part(text, strlen(text), addr->hash, (addr->flags & ENV_OVERSIZED) != 0,
-                  out, len);
+    grey_key_part(text, strlen(text), grey_parser_hash(addr),
+                  (addr->flags & ENV_OVERSIZED) != 0, out, len);
 }
 
 void grey_normalise_rcpt(const struct env_addr *addr, char *out, size_t len)
@@ -147,8 +170,8 @@ void grey_normalise_rcpt(const struct env_addr *addr, char *out, size_t len)
     snprintf(text, sizeof text, "%s%s%s", addr->local, addr->domain[0] ? "@" : "",
              addr->domain);
     util_lower(text);
-    grey_key_part(text, strlen(text), addr->hash, (addr->flags & ENV_OVERSIZED) != 0,
-                  out, len);
+    grey_key_part(text, strlen(text), grey_parser_hash(addr),
+                  (addr->flags & ENV_OVERSIZED) != 0, out, len);
 }
 
 void grey_client_net(const struct cfg_greylist *g, const struct net_addr *client,

@@ -37,8 +37,12 @@ void grey_normalise_sender(const struct env_addr *addr, char *out, size_t len);
 void grey_normalise_rcpt(const struct env_addr *addr, char *out, size_t len);
 /* grey_key_part - escape bytes outside printable ASCII, '%', '|', '<' and
  * '>' as %XX; text longer than GREY_PART_MAX (or the buffer) is cut and
- * suffixed with #HASH of the whole text mixed with hash; oversized forces
- * the suffix (the caller already cut the text) */
+ * suffixed with #HASH, a hash of the whole text in[0..inlen) alone, so
+ * every retry of one normalised address gets one key.  oversized (beyond
+ * RFC 5321's limits) forces the suffix.  A nonzero hash (the normalisers
+ * pass the raw argument's only when env_parse() had to cut a part beyond
+ * 256 bytes, so the whole text is gone) is hashed in with the text's:
+ * such addresses stay apart, but their BATV/VERP retries do not match. */
 void grey_key_part(const char *in, size_t inlen, uint64_t hash, int oversized,
                    char *out, size_t len);
 /* grey_client_net - the client address masked to the configured prefix */

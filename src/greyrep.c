@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -51,10 +52,20 @@ static volatile int stopping;
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
 
-static void usage(void)
+/* usage - the synopsis: to stdout and exit 0 for --help, else stderr and 2 */
+static void usage(int help)
 {
-    fprintf(stderr, "usage: greyrep [-c FILE] [-f] [-n] [-p SOCKET] [-V] [-d]\n");
-    exit(2);
+    fprintf(help ? stdout : stderr,
+            "usage: greyrep [-c FILE] [-f] [-n] [-p SOCKET] [-V] [-d]\n%s",
+            help ? "  -c FILE    configuration file (default " CFG_DEFAULT_FILE ")\n"
+                   "  -f         stay in the foreground, log to stderr too\n"
+                   "  -n         check the configuration and exit\n"
+                   "  -p SOCKET  listen on SOCKET instead of [milter] socket\n"
+                   "  -V         print the version and exit\n"
+                   "  -d         debug logging\n"
+                   "  --help     this text\n"
+                 : "");
+    exit(help ? 0 : 2);
 }
 
 /* print_problem - config problems at start-up and with -n */
@@ -332,8 +343,16 @@ int main(int argc, char **argv)
     pthread_t sig_tid, maint_tid;
     int rc;
 
-    while ((opt = getopt(argc, argv, "c:fnp:Vd")) != -1) {
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    /* getopt names a missing or unknown option itself ("option requires
+     * an argument -- 'c'") before the usage line */
+    while ((opt = getopt_long(argc, argv, "c:fnp:Vdh", longopts, NULL)) != -1) {
         switch (opt) {
+        case 'h': usage(1); break;
         case 'c': file = optarg; break;
         case 'f': foreground = 1; break;
         case 'n': check_only = 1; break;
@@ -342,11 +361,13 @@ int main(int argc, char **argv)
         case 'V':
             printf("greyrep %s\n", PACKAGE_VERSION);
             return 0;
-        default: usage();
+        default: usage(0);
         }
     }
-    if (optind != argc)
-        usage();
+    if (optind != argc) {
+        fprintf(stderr, "greyrep: unexpected argument %s\n", argv[optind]);
+        usage(0);
+    }
     log_open("greyrep", 1, !check_only);
     log_set_debug(debug);
 
@@ -361,8 +382,13 @@ int main(int argc, char **argv)
         return 1;
     }
     if (sock_override != NULL) {
+        const char *why;
         if (strlen(sock_override) >= sizeof cfg->socket)
             log_fatal("-p: socket name too long");
+        if ((why = cfg_socket_problem(sock_override)) != NULL) {
+            fprintf(stderr, "greyrep: -p: %s\n", why);
+            return 1;
+        }
         util_strlcpy(cfg->socket, sock_override, sizeof cfg->socket);
     }
     if (check_only) {
@@ -388,8 +414,10 @@ int main(int argc, char **argv)
     if (smfi_register(milter_desc) == MI_FAILURE)
         log_fatal("smfi_register failed");
     /* 1: remove a stale unix socket (the pidfile check ran above) */
+    errno = 0;
     if (smfi_opensocket(1) == MI_FAILURE)
-        log_fatal("cannot open milter socket %s", cfg->socket);
+        log_fatal("cannot open milter socket %s: %s", cfg->socket,
+                  errno != 0 ? strerror(errno) : "libmilter gave no reason");
     set_nodelay();
 
     if (!foreground && daemon(0, 0) != 0)

@@ -17,6 +17,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "checks.h"
 #include "config.h"
 #include "ctl_json.h"
+#include "ctl_load.h"
 #include "decide.h"
 #include "envaddr.h"
 #include "greylist.h"
@@ -41,10 +43,12 @@ struct opts {
     int nargs;
 };
 
-static void usage(void)
+/* usage_text - the synopsis, to fp */
+static void usage_text(FILE *fp)
 {
-    fprintf(stderr,
+    fprintf(fp,
             "usage: greyrepctl [-c FILE] COMMAND ...\n"
+            "       greyrepctl -V | --version | -h | --help\n"
             "  whitelist add TYPE VALUE [--ttl DURATION] [--comment TEXT]\n"
             "  whitelist del TYPE VALUE\n"
             "  whitelist list [--json]\n"
@@ -54,9 +58,39 @@ static void usage(void)
             "  stats [--json]\n"
             "  dump\n"
             "  load FILE|-\n"
+            "  del KEY          (a raw key, as dump prints it)\n"
             "  expire\n"
             "TYPE is ip, host, sender or rcpt\n");
+}
+
+/* usage - the synopsis on stderr, exit 2 */
+static void usage(void)
+{
+    usage_text(stderr);
     exit(2);
+}
+
+/* usage_error - one line that names the mistake, exit 2 */
+static void usage_error(const char *command, const char *what, const char *arg)
+{
+    fprintf(stderr, "greyrepctl: %s%s%s%s (greyrepctl --help for the usage)\n",
+            command ? command : "", command ? ": " : "", what, arg ? arg : "");
+    exit(2);
+}
+
+/* missing - a usage error that names what is missing */
+static void missing(const char *what, const char *command)
+{
+    usage_error(command, "missing ", what);
+}
+
+/* want_args - exactly n verb arguments, named in names[] */
+static void want_args(int nargs, int n, const char *const *names, const char *command)
+{
+    if (nargs < n)
+        missing(names[nargs], command);
+    if (nargs > n)
+        usage_error(command, "too many arguments", NULL);
 }
 
 /* fail - one clear line, exit 1 */
@@ -91,12 +125,12 @@ static void parse_opts(int argc, char **argv, struct opts *o)
         }
         if (slot != NULL) {
             if (i + 1 >= argc)
-                usage();
+                usage_error(argv[i], "missing its value", NULL);
             *slot = argv[++i];
         } else if (o->nargs < 8) {
             o->args[o->nargs++] = argv[i];
         } else {
-            usage();
+            usage_error(NULL, "too many arguments", NULL);
         }
     }
 }
@@ -111,8 +145,11 @@ static void wl_key(const char *type, const char *value, char *key, size_t len,
     const char *why;
     if (wl_parse_type(type, t) < 0)
         fail("unknown whitelist type %s (ip, host, sender, rcpt)", type, "");
-    if (wl_normalise(*t, value, norm, sizeof norm, &why) < 0)
-        fail("invalid %s entry: %s", type, why);
+    if (wl_normalise(*t, value, norm, sizeof norm, &why) < 0) {
+        char what[WL_VALUE_MAX + 64];
+        snprintf(what, sizeof what, "%s entry %.*s", type, WL_VALUE_MAX, value);
+        fail("invalid %s: %s", what, why);
+    }
     snprintf(key, len, "w|%s|%s", type, norm);
 }
 
@@ -124,9 +161,9 @@ static int cmd_whitelist_add(struct store *st, const struct opts *o)
     enum wl_type t;
     unsigned ttl = 0;
     time_t now = util_now();
+    static const char *const names[] = {"TYPE (ip, host, sender or rcpt)", "VALUE"};
 
-    if (o->nargs != 2)
-        usage();
+    want_args(o->nargs, 2, names, "whitelist add");
     wl_key(o->args[0], o->args[1], key, sizeof key, &t);
     if (o->ttl != NULL && (cfg_parse_duration(o->ttl, &ttl) < 0 || ttl == 0))
         fail("invalid --ttl %s (like 3600, 12h, 7d)", o->ttl, "");
@@ -150,9 +187,9 @@ static int cmd_whitelist_del(struct store *st, const struct opts *o)
     size_t len = sizeof buf;
     enum wl_type t;
     int rc;
+    static const char *const names[] = {"TYPE (ip, host, sender or rcpt)", "VALUE"};
 
-    if (o->nargs != 2)
-        usage();
+    want_args(o->nargs, 2, names, "whitelist del");
     wl_key(o->args[0], o->args[1], key, sizeof key, &t);
     rc = store_get(st, key, buf, &len, NULL, util_now());
     if (rc == STORE_NOTFOUND)
@@ -254,6 +291,11 @@ static void parse_triplet(const char *ip, const char *from, const char *rcpt,
         util_lower(domain);     /* keys hold the domain lowercased */
         *spf_domain = domain;
         memset(a, 0, sizeof *a);
+    } else if (spf_domain != NULL && strchr(ip, '/') != NULL) {
+        struct net_cidr c;      /* a network as greylist list prints it */
+        if (net_parse_cidr(ip, &c) < 0)
+            fail("invalid network %s", ip, "");
+        *a = c.addr;
     } else if (net_parse(ip, a) < 0) {
         fail("invalid IP address %s", ip, "");
     }
@@ -275,9 +317,21 @@ static int cmd_greylist_del(const struct cfg *cfg, struct store *st, const struc
     int rc;
 
     const char *spf_domain = NULL;
+    static const char *const names[] = {"IP (or NETWORK as greylist list prints it)",
+                                        "SENDER", "RCPT"};
 
-    if (o->nargs != 3)
-        usage();
+    want_args(o->nargs, 3, names, "greylist del");
+    /* first the three fields exactly as greylist list prints them (CIDR
+     * network, escaped and normalised addresses) */
+    if ((size_t)snprintf(key, sizeof key, "t|%s|%s|%s", o->args[0], o->args[1], o->args[2])
+            < sizeof key
+        && (rc = store_get(st, key, buf, &len, NULL, util_now())) != STORE_NOTFOUND) {
+        if (rc != STORE_OK || store_del(st, key) != STORE_OK)
+            fail("store failure%s%s", "", "");
+        return 0;
+    }
+    /* else an address and two envelope paths, as the daemon would see them */
+    len = sizeof buf;
     parse_triplet(o->args[0], o->args[1], o->args[2], &a, &spf_domain, &s, &r);
     decide_triplet_key(cfg, &a, spf_domain, &s, &r, key, sizeof key);
     rc = store_get(st, key, buf, &len, NULL, util_now());
@@ -460,101 +514,6 @@ static int cmd_stats(const struct cfg *cfg, struct store *st, const struct opts 
     return 0;
 }
 
-/* --- dump / load ----------------------------------------------------- */
-
-static int dump_one(void *arg, const char *key, size_t klen, const void *val,
-                    size_t vlen, time_t expires)
-{
-    const unsigned char *v = val;
-    (void)arg;
-    printf("{\"key\":");
-    json_string(stdout, key, klen);
-    printf(",\"expires\":%lld,\"value\":\"", (long long)expires);
-    for (size_t i = 0; i < vlen; i++)
-        printf("%02x", v[i]);
-    printf("\"");
-    /* decoded fields, for people reading the dump; load ignores them */
-    if (key[0] == 't') {
-        struct rec_triplet t;
-        if (rec_triplet_decode(val, vlen, &t) == 0)
-            printf(",\"type\":\"triplet\",\"first_seen\":%llu,\"last_seen\":%llu,\"passes\":%u",
-                   (unsigned long long)t.first_seen, (unsigned long long)t.last_seen, t.passes);
-    } else if (key[0] == 'c') {
-        struct rec_client c;
-        if (rec_client_decode(val, vlen, &c) == 0)
-            printf(",\"type\":\"client\",\"passes\":%u,\"last_pass\":%llu", c.passes,
-                   (unsigned long long)c.last_pass);
-    } else if (key[0] == 'w') {
-        printf(",\"type\":\"whitelist\"");
-    }
-    printf("}\n");
-    return ferror(stdout) ? 1 : 0;
-}
-
-static int cmd_load(struct store *st, const struct opts *o)
-{
-    FILE *fp;
-    char *line = NULL;
-    size_t cap = 0;
-    unsigned lineno = 0, loaded = 0;
-    time_t now = util_now();
-    int whitelist = 0, stamp = 0;
-
-    if (o->nargs != 1)
-        usage();
-    fp = strcmp(o->args[0], "-") == 0 ? stdin : fopen(o->args[0], "r");
-    if (fp == NULL)
-        fail("cannot open %s: %s", o->args[0], strerror(errno));
-    while (getline(&line, &cap, fp) > 0) {
-        struct json_obj obj;
-        const struct json_field *k, *e, *v;
-        unsigned char val[STORE_MAX_VALUE];
-        size_t vlen;
-        const char *why;
-        char where[32];
-
-        lineno++;
-        line[strcspn(line, "\n")] = '\0';
-        if (line[0] == '\0')
-            continue;
-        snprintf(where, sizeof where, "line %u", lineno);
-        if (json_parse_line(line, &obj, &why) < 0)
-            fail("%s: %s", where, why);
-        k = json_get(&obj, "key");
-        e = json_get(&obj, "expires");
-        v = json_get(&obj, "value");
-        if (!k || !k->str || !e || e->str || e->num < 0 || !v || !v->str || v->len % 2
-            || v->len / 2 > sizeof val || k->len == 0 || k->len >= STORE_MAX_KEY
-            || strlen(k->str) != k->len)
-            fail("%s: %s", where, "needs key, expires and value");
-        vlen = v->len / 2;
-        for (size_t i = 0; i < vlen; i++) {
-            unsigned hi, lo;
-            if (sscanf(v->str + 2 * i, "%1x%1x", &hi, &lo) != 2)
-                fail("%s: %s", where, "value is not hex");
-            val[i] = (unsigned char)(hi << 4 | lo);
-        }
-        if (e->num != 0 && e->num <= now) {
-            json_free(&obj);
-            continue;   /* expired while it was on disk */
-        }
-        if (store_put(st, k->str, val, vlen, (time_t)e->num) != STORE_OK)
-            fail("%s: %s", where, "store failure");
-        whitelist |= k->str[0] == 'w';
-        stamp |= strcmp(k->str, "v|whitelist") == 0;
-        loaded++;
-        json_free(&obj);
-    }
-    free(line);
-    if (fp != stdin)
-        fclose(fp);
-    /* a dump carries its own stamp; without one, tell running daemons */
-    if (whitelist && !stamp && decide_admin_bump(st) != STORE_OK)
-        fail("store failure%s%s", "", "");
-    fprintf(stderr, "greyrepctl: loaded %u records\n", loaded);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *file = CFG_DEFAULT_FILE;
@@ -565,27 +524,55 @@ int main(int argc, char **argv)
     int opt, rc = 0;
     const char *verb, *sub = NULL;
 
-    while ((opt = getopt(argc, argv, "+c:h")) != -1) {
-        if (opt == 'c')
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    /* getopt names a missing -c argument itself */
+    while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
+        if (opt == 'c') {
             file = optarg;
-        else
+        } else if (opt == 'h') {
+            usage_text(stdout);
+            return 0;
+        } else if (opt == 'V') {
+            printf("greyrepctl %s\n", PACKAGE_VERSION);
+            return 0;
+        } else {
             usage();
+        }
     }
     if (optind >= argc)
-        usage();
+        missing("COMMAND", NULL);
     log_open("greyrepctl", 1, 0);
     verb = argv[optind++];
     if (strcmp(verb, "whitelist") == 0 || strcmp(verb, "greylist") == 0) {
         if (optind >= argc)
-            usage();
+            missing(strcmp(verb, "whitelist") == 0 ? "add, del or list" : "list or del", verb);
         sub = argv[optind++];
+        if (strcmp(sub, "list") != 0 && strcmp(sub, "del") != 0
+            && (strcmp(verb, "greylist") == 0 || strcmp(sub, "add") != 0))
+            usage_error(verb, "unknown subcommand ", sub);
     } else if (strcmp(verb, "check") != 0 && strcmp(verb, "stats") != 0
                && strcmp(verb, "dump") != 0 && strcmp(verb, "load") != 0
-               && strcmp(verb, "expire") != 0) {
+               && strcmp(verb, "expire") != 0 && strcmp(verb, "del") != 0) {
         fprintf(stderr, "greyrepctl: unknown command %s\n", verb);
         usage();
     }
     parse_opts(argc - optind, argv + optind, &o);
+    if (strcmp(verb, "load") == 0 || strcmp(verb, "del") == 0) {
+        static const char *const load_names[] = {"FILE (or - for stdin)"};
+        static const char *const del_names[] = {"KEY (as dump prints it)"};
+        want_args(o.nargs, 1, verb[0] == 'l' ? load_names : del_names, verb);
+    } else if ((strcmp(verb, "dump") == 0 || strcmp(verb, "expire") == 0
+                || strcmp(verb, "stats") == 0 || (sub && strcmp(sub, "list") == 0))
+               && o.nargs != 0) {
+        usage_error(verb, "unexpected argument ", o.args[0]);
+    } else if (strcmp(verb, "check") == 0 && (o.ip == NULL || o.from == NULL || o.rcpt == NULL)) {
+        missing(o.ip == NULL ? "--ip IP" : o.from == NULL ? "--from SENDER" : "--rcpt RCPT",
+                "check");
+    }
 
     cfg = cfg_load(file, NULL, NULL);
     if (cfg == NULL)
@@ -615,13 +602,11 @@ int main(int argc, char **argv)
     } else if (strcmp(verb, "stats") == 0) {
         rc = cmd_stats(cfg, st, &o);
     } else if (strcmp(verb, "dump") == 0) {
-        if (o.nargs != 0)
-            usage();
-        rc = store_iterate(st, "", util_now(), dump_one, NULL) == STORE_OK ? 0 : 1;
-        if (fflush(stdout) != 0)
-            rc = 1;
+        rc = ctl_dump(st);
     } else if (strcmp(verb, "load") == 0) {
-        rc = cmd_load(st, &o);
+        rc = ctl_load(st, o.args[0]);
+    } else if (strcmp(verb, "del") == 0) {
+        rc = ctl_del(st, o.args[0]);
     } else if (strcmp(verb, "expire") == 0) {
         size_t removed = 0;
         if (store_expire(st, util_now(), 0, &removed) != STORE_OK)

@@ -93,14 +93,34 @@ static const char *safe(const char *s, char *buf, size_t len)
     return buf;
 }
 
+/* on_error_answer - what a callback answers when it cannot do its work:
+ * on_error accept lets the connection or message through unfiltered
+ * (accept_code), tempfail refuses it for now */
+static sfsistat on_error_answer(const struct cfg *cfg, sfsistat accept_code)
+{
+    return cfg == NULL || cfg->on_error == ON_ERROR_ACCEPT ? accept_code : SMFIS_TEMPFAIL;
+}
+
+/*
+ * A connection that is not over IPv4/IPv6 (the milter family "unknown" or
+ * "unix") has no address to greylist.  It is local only when the MTA says
+ * so by naming the client "localhost": Postfix does for smtpd clients that
+ * are not on an Internet socket (and its non-SMTP mail comes as
+ * 127.0.0.1), Sendmail for "sendmail -bs" and other local submissions.
+ * Any other non-IP client is a decision greyrep cannot make: on_error.
+ */
 static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
     struct conn *c = calloc(1, sizeof *c);
     char buf[300];
 
     if (c == NULL) {
-        log_err("out of memory at connect");
-        return SMFIS_TEMPFAIL;
+        struct cfg *cfg = cfg_current();
+        sfsistat r = on_error_answer(cfg, SMFIS_ACCEPT);
+        log_err("out of memory at connect: on_error %s",
+                r == SMFIS_ACCEPT ? "accept (connection not filtered)" : "tempfail");
+        cfg_release(cfg);
+        return r;
     }
     c->cfg = cfg_current();
     c->ip = sa != NULL && net_from_sockaddr(sa, &c->client) == 0;
@@ -109,11 +129,19 @@ static sfsistat on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
         c->trusted = cfg_trusted(c->cfg, &c->client);
         if (!c->trusted)
             c->checks = chk_connect(milter_checks, c->cfg, &c->client);
-    } else {
+    } else if (hostname != NULL && strcasecmp(hostname, "localhost") == 0) {
         c->trusted = 1;
         util_strlcpy(c->addr, "local", sizeof c->addr);
-        log_info("client=%s host=%s: not an IP connection, treated as local",
-                 c->addr, safe(hostname, buf, sizeof buf));
+        log_info("client=%s host=localhost: not an IP connection, local by the MTA's word",
+                 c->addr);
+    } else {
+        sfsistat r = on_error_answer(c->cfg, SMFIS_ACCEPT);
+        log_warn("client=unknown host=%s: not an IP connection and not localhost: "
+                 "on_error %s", safe(hostname, buf, sizeof buf),
+                 r == SMFIS_ACCEPT ? "accept (connection not filtered)" : "tempfail");
+        cfg_release(c->cfg);
+        free(c);
+        return r;
     }
     /* Postfix passes its forward-confirmed name or "unknown"; Sendmail says
      * whether its name was confirmed in {client_resolve}. */
@@ -272,9 +300,11 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
                 int cap = c->forged_cap ? c->forged_cap * 2 : 8;
                 int *grown = realloc(c->forged, (size_t)cap * sizeof *grown);
                 if (grown == NULL) {
-                    log_err("client=%s: out of memory noting forged Authentication-Results",
-                            c->addr);
-                    return SMFIS_TEMPFAIL;
+                    sfsistat r = on_error_answer(c->cfg, SMFIS_CONTINUE);
+                    log_err("client=%s: out of memory noting a forged Authentication-Results: "
+                            "on_error %s", c->addr,
+                            r == SMFIS_CONTINUE ? "accept (the field stays)" : "tempfail");
+                    return r;
                 }
                 c->forged = grown;
                 c->forged_cap = cap;

@@ -45,6 +45,7 @@
 #include "log.h"
 #include "resolver.h"
 #include "spf.h"
+#include "spf_macro.h"
 #include "spf_syntax.h"
 
 #define SPF_MAX_VOID 2          /* RFC 7208 4.6.4 */
@@ -85,6 +86,7 @@ struct spf_eval {
     int permerror;              /* our checks found a permerror */
     int temperror;              /* a lookup failed temporarily */
     const char *why;            /* reason for permerror, for debug logs */
+    const char *local, *sender_domain, *helo;   /* for the macros we expand */
     sigjmp_buf panic;           /* SPF_error_handler returns here */
 };
 
@@ -289,15 +291,14 @@ static void spf_put(char *buf, size_t len, size_t *o, const char *s, size_t n)
  *    client's family matches (else they cannot match and keep a harmless
  *    /1); a and mx get SPF_ANY_SUFFIX, see there.
  */
-static char *spf_normalise(const char *rec, size_t len, const struct spf_eval *ev)
+static size_t spf_normalise_into(const char *rec, size_t len, const struct spf_eval *ev,
+                                 char *out, size_t cap)
 {
-    size_t cap = 2 * len + 512, o = 0, pos = 0;
-    char *out = malloc(cap), client[INET6_ADDRSTRLEN], num[16];
+    size_t o = 0, pos = 0;
+    char client[INET6_ADDRSTRLEN], num[16];
     struct spf_term t, redirect = { .arg = NULL, .arglen = 0 };
     int has_all = 0, has_redirect = 0, v4 = ev->family == AF_INET;
 
-    if (!out)
-        return NULL;
     if (v4)
         inet_ntop(AF_INET, &ev->ip4, client, sizeof client);
     else
@@ -376,12 +377,65 @@ static char *spf_normalise(const char *rec, size_t len, const struct spf_eval *e
     }
     /* libspf2 only recognises "v=spf1 " with its space */
     spf_put(out, cap, &o, " ", 1);
-    if (o >= cap) {
-        free(out);
-        return NULL;
+    if (o < cap)
+        out[o] = '\0';
+    return o;
+}
+
+/* spf_macro_ip - the "i" macro's text: dotted quad, or 32 dotted nibbles */
+static void spf_macro_ip(const struct spf_eval *ev, char *buf, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (ev->family == AF_INET) {
+        inet_ntop(AF_INET, &ev->ip4, buf, (socklen_t)len);
+        return;
     }
-    out[o] = '\0';
-    return out;
+    size_t o = 0;
+    for (int i = 0; i < 16 && o + 4 < len; i++) {
+        unsigned char b = ev->ip6.s6_addr[i];
+        buf[o++] = hex[b >> 4];
+        buf[o++] = '.';
+        buf[o++] = hex[b & 15];
+        buf[o++] = '.';
+    }
+    buf[o ? o - 1 : 0] = '\0';
+}
+
+/*
+ * spf_normalise - spf_normalise_into() sized by a first pass (the /0
+ * rewrite has no fixed bound on its growth), then the macros libspf2
+ * refuses rewritten (spf_macro.h).  NULL with *why set, or malloc'ed text.
+ */
+static char *spf_normalise(const char *rec, size_t len, const struct spf_eval *ev,
+                           const char *domain, const char **why)
+{
+    size_t need = spf_normalise_into(rec, len, ev, NULL, 0) + 1;
+    char *out = malloc(need), ip[80];
+
+    *why = "out of memory";
+    if (!out)
+        return NULL;
+    if (spf_normalise_into(rec, len, ev, out, need) + 1 != need) {
+        free(out);
+        log_panic("spf_normalise: the two passes disagree");
+    }
+    if (strchr(out, '%') == NULL)
+        return out;
+    spf_macro_ip(ev, ip, sizeof ip);
+    struct spf_macro_vars v = {
+        .local = ev->local ? ev->local : "postmaster",
+        .sender_domain = ev->sender_domain ? ev->sender_domain : domain,
+        .domain = domain,
+        .ip = ip,
+        .helo = ev->helo ? ev->helo : "",
+        .version = ev->family == AF_INET ? "in-addr" : "ip6",
+    };
+    char *fixed;
+    int r = spf_macro_rewrite(out, strlen(out), &v, &fixed);
+    free(out);
+    if (r == SPF_MACRO_UNSUPPORTED)
+        *why = "a %{p} macro with delimiters libspf2 cannot take";
+    return r == 0 ? fixed : NULL;
 }
 
 /* spf_get_record - libspf2's get_spf hook: fetch, select, check, compile */
@@ -431,12 +485,15 @@ static SPF_errcode_t spf_get_record(SPF_server_t *server, SPF_request_t *req,
     } else if ((why = spf_syntax_check(txt[found].text, txt[found].len)) != NULL) {
         err = SPF_E_SYNTAX;
     } else {
-        char *text = spf_normalise(txt[found].text, txt[found].len, ev);
+        const char *nwhy;
+        char *text = spf_normalise(txt[found].text, txt[found].len, ev, domain, &nwhy);
         err = text ? SPF_record_compile(server, resp, recp, text) : SPF_E_NO_MEMORY;
         if (text && log_debug_enabled())
             log_debug("spf: %s: evaluating \"%s\"", domain, text);
         free(text);
-        if (err != SPF_E_SUCCESS)
+        if (!text)
+            why = nwhy;
+        else if (err != SPF_E_SUCCESS)
             why = "libspf2 could not compile the record";
     }
     if (why) {
@@ -644,6 +701,18 @@ static enum spf_result spf_run(struct spf *s, const char *client, const char *he
     ev.ip4 = req->ipv4;
     ev.ip6 = req->ipv6;
     SPF_request_set_helo_dom(req, *helo ? helo : domain);
+    /* the identity's parts, as SPF_request_set_env_from() splits them */
+    char local[512];
+    const char *at = use_helo ? NULL : strrchr(sender, '@');
+    if (at && at > sender && (size_t)(at - sender) < sizeof local) {
+        memcpy(local, sender, (size_t)(at - sender));
+        local[at - sender] = '\0';
+    } else {
+        strcpy(local, "postmaster");
+    }
+    ev.local = local;
+    ev.sender_domain = domain;
+    ev.helo = *helo ? helo : domain;
     if (use_helo) {
         SPF_request_set_env_from(req, "");      /* postmaster@helo */
         req->use_helo = 1;

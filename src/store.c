@@ -61,6 +61,16 @@ int store_put(struct store *st, const char *key, const void *val, size_t vlen,
     return st->ops->put(st, key, val, vlen, expires);
 }
 
+int store_put_many(struct store *st, const struct store_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!store_key_ok(items[i].key) || items[i].vlen > STORE_MAX_VALUE)
+            return STORE_ERROR;
+    if (n == 0)
+        return STORE_OK;
+    return st->ops->put_many(st, items, n);
+}
+
 int store_del(struct store *st, const char *key)
 {
     if (!store_key_ok(key))

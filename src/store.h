@@ -102,6 +102,18 @@ int store_get(struct store *st, const char *key, void *val, size_t *vlen,
 /* store_put - create or replace a record */
 int store_put(struct store *st, const char *key, const void *val, size_t vlen,
               time_t expires);
+/* One record for store_put_many(). */
+struct store_item {
+    const char *key;          /* NUL-terminated, < STORE_MAX_KEY */
+    const void *val;
+    size_t vlen;              /* <= STORE_MAX_VALUE */
+    time_t expires;           /* 0 = never */
+};
+/* store_put_many - create or replace n records as one atomic step: every
+ * one is written, or (STORE_ERROR) none.  LMDB: one write transaction;
+ * Redis: one MULTI/EXEC.  For bulk admin writes (greyrepctl load), not for
+ * decisions. */
+int store_put_many(struct store *st, const struct store_item *items, size_t n);
 /* store_del - remove a record; deleting an absent record is STORE_OK */
 int store_del(struct store *st, const char *key);
 /* store_update - atomic read-modify-write of n (<= STORE_MAX_KEYS) records */

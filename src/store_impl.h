@@ -24,6 +24,7 @@ struct store_ops {
     int (*expire)(struct store *, time_t now, size_t max, size_t *removed);
     int (*stats)(struct store *, struct store_stats *);
     void (*maintain)(struct store *);
+    int (*put_many)(struct store *, const struct store_item *items, size_t n);
 };
 
 struct store {

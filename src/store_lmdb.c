@@ -573,9 +573,34 @@ static void lm_maintain(struct store *st)
     pthread_mutex_unlock(&lm->sync_lock);
 }
 
+struct lm_many_arg {
+    const struct store_item *items;
+    size_t n;
+};
+
+/* lm_put_many_fn - every item in the one transaction lm_write() runs */
+static int lm_put_many_fn(struct store_lmdb *lm, MDB_txn *txn, void *arg)
+{
+    const struct lm_many_arg *a = arg;
+    for (size_t i = 0; i < a->n; i++) {
+        const struct store_item *it = &a->items[i];
+        int rc = lm_put_one(lm, txn, it->key, it->val, it->vlen, it->expires);
+        if (rc != 0)
+            return rc;          /* aborted: nothing of the batch is written */
+    }
+    return 0;
+}
+
+/* lm_put_many - all items, one write transaction */
+static int lm_put_many(struct store *st, const struct store_item *items, size_t n)
+{
+    struct lm_many_arg a = {items, n};
+    return lm_write(LM(st), "put many", lm_put_many_fn, &a);
+}
+
 static const struct store_ops lmdb_ops = {
     "lmdb", lm_close, lm_get, lm_put, lm_del, lm_update, lm_iterate, lm_expire,
-    lm_stats, lm_maintain,
+    lm_stats, lm_maintain, lm_put_many,
 };
 
 struct store *store_lmdb_open(const struct cfg_store *cfg, char *errbuf, size_t errlen)

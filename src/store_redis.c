@@ -468,6 +468,68 @@ static int redis_del(struct store *st, const char *key)
     return STORE_OK;
 }
 
+/* multi_cmd - one command inside MULTI on *cp: queued? (never resent) */
+static int multi_cmd(struct store_redis *rs, struct redis_conn **cp, int argc,
+                     const char **argv, const size_t *argvlen)
+{
+    redisReply *r;
+    int ok;
+
+    if (*cp == NULL)
+        return 0;
+    if ((r = redis_pool_exec(rs->pool, cp, argc, argv, argvlen, 0, -1)) == NULL)
+        return 0;
+    ok = r->type == REDIS_REPLY_STATUS;     /* "QUEUED" */
+    freeReplyObject(r);
+    return ok;
+}
+
+/* redis_put_many - SET (and PEXPIREAT) every item inside one MULTI/EXEC:
+ * Redis applies all of them at EXEC or, if we never get there, none */
+static int redis_put_many(struct store *st, const struct store_item *items, size_t n)
+{
+    struct store_redis *rs = (struct store_redis *)st;
+    struct redis_conn *c;
+    char fk[FULLKEY_MAX], ms[32];
+    const char *one[1] = { "MULTI" };
+    size_t onelen[1] = { 5 };
+    redisReply *r;
+    int ok = 1;
+
+    if ((c = redis_pool_get(rs->pool)) == NULL)
+        return STORE_ERROR;
+    if ((r = redis_pool_exec(rs->pool, &c, 1, one, onelen, 1, -1)) == NULL) {
+        redis_pool_put(rs->pool, c);
+        return STORE_ERROR;
+    }
+    freeReplyObject(r);
+    for (size_t i = 0; ok && i < n; i++) {
+        int kl = full_key(rs, items[i].key, fk, sizeof fk);
+        const char *set[3] = { "SET", fk, items[i].val };
+        size_t setlen[3] = { 3, (size_t)kl, items[i].vlen };
+        ok = kl >= 0 && multi_cmd(rs, &c, 3, set, setlen);
+        if (ok && items[i].expires > 0) {
+            int ml = snprintf(ms, sizeof ms, "%lld", (long long)items[i].expires * 1000);
+            const char *exp[3] = { "PEXPIREAT", fk, ms };
+            size_t explen[3] = { 9, (size_t)kl, (size_t)ml };
+            ok = multi_cmd(rs, &c, 3, exp, explen);
+        }
+    }
+    one[0] = ok ? "EXEC" : "DISCARD";
+    onelen[0] = ok ? 4 : 7;
+    r = c != NULL ? redis_pool_exec(rs->pool, &c, 1, one, onelen, 0, -1) : NULL;
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+        ok = 0;                 /* aborted or discarded: nothing was applied */
+    if (r != NULL)
+        freeReplyObject(r);
+    redis_pool_put(rs->pool, c);
+    if (!ok) {
+        redis_pool_warn(rs->pool, "store: a batch of %zu records was not written", n);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
 /* claim_cmd - SET the claim of key (NX, short-lived) or DEL it; reply ok? */
 static int claim_cmd(struct store_redis *rs, struct redis_conn **cp, const char *key,
                      size_t klen, const char *claim)
@@ -916,6 +978,7 @@ static const struct store_ops redis_ops = {
     .expire = redis_expire,
     .stats = redis_stats,
     .maintain = redis_maintain,
+    .put_many = redis_put_many,
 };
 
 /* store_redis_open - check the settings and try a first connection */

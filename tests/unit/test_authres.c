@@ -274,6 +274,46 @@ static void test_claims(void)
         authres_end(&ar);
         check("claims: own quoted id", authres_claims_authserv(buf, "odd id") == 1);
     }
+    {
+        /* issue 10: an authserv-id with '@' was written bare, and then
+         * not recognised, so forged fields with it survived */
+        char buf[AUTHRES_MAX];
+        struct authres ar;
+        authres_begin(&ar, buf, sizeof buf, "greyrep@mx.example.org");
+        authres_spf(&ar, "pass", "a@example.com", NULL);
+        authres_end(&ar);
+        check_str("authserv-id with @ is a quoted-string", buf,
+                  "\"greyrep@mx.example.org\";\n\tspf=pass smtp.mailfrom=a@example.com");
+        check("claims: own id with @", authres_claims_authserv(buf, "greyrep@mx.example.org") == 1);
+        check("claims: forged quoted id with @",
+              authres_claims_authserv("\"GreyRep@MX.example.org\"; spf=pass smtp.mailfrom=x@y.example",
+                                      "greyrep@mx.example.org") == 1);
+        check("claims: bare id with @ (as we once wrote it) is not a token",
+              authres_claims_authserv("greyrep@mx.example.org; spf=pass", "greyrep") == 0);
+        check("claims: our id with @ written bare by a forger",
+              authres_claims_authserv("Greyrep@MX.example.org; spf=pass", "greyrep@mx.example.org") == 1);
+        check("claims: a longer bare id is not ours",
+              authres_claims_authserv("greyrep@mx.example.org.evil; spf=pass",
+                                      "greyrep@mx.example.org") == 0);
+        authres_begin(&ar, buf, sizeof buf, "a\"b\\c");
+        authres_end(&ar);
+        check("claims: own id with quote and backslash", authres_claims_authserv(buf, "a\"b\\c") == 1);
+    }
+    {
+        /* issue 10: an id that does not fit never leaves a value that
+         * starts with ';' */
+        char small[8];
+        struct authres ar;
+        authres_begin(&ar, small, sizeof small, "mx.example.org");
+        authres_spf(&ar, "pass", "a@example.com", NULL);
+        check("id that does not fit: end reports truncation", authres_end(&ar) == -1);
+        check("id that does not fit: no value starting with ';'", small[0] != ';');
+        char fits[12];
+        authres_begin(&ar, fits, sizeof fits, "mx.example");
+        authres_spf(&ar, "pass", "a@example.com", NULL);
+        authres_end(&ar);
+        check("id fits, resinfo does not: starts with the id", strncmp(fits, "mx.example", 10) == 0);
+    }
 }
 
 /* main - run every group; exit 1 if a case failed */

@@ -197,8 +197,8 @@ static void test_every_key(void **state)
     struct cfg *c = load(f,
         "[milter]\n"
         "socket = inet:10025@127.0.0.1\n"
-        "user = mailfilter\n"
-        "socket_group = postfix\n"
+        "user = nobody\n"                /* user and group must exist */
+        "socket_group = nogroup\n"
         "socket_mode = 0600\n"
         "pidfile = /run/greyrep-test.pid\n"
         "on_error = tempfail\n"
@@ -245,8 +245,8 @@ static void test_every_key(void **state)
         show(&f->rep);
     assert_non_null(c);
     assert_string_equal(c->socket, "inet:10025@127.0.0.1");
-    assert_string_equal(c->user, "mailfilter");
-    assert_string_equal(c->socket_group, "postfix");
+    assert_string_equal(c->user, "nobody");
+    assert_string_equal(c->socket_group, "nogroup");
     assert_int_equal(c->socket_mode, 0600);
     assert_string_equal(c->pidfile, "/run/greyrep-test.pid");
     assert_int_equal(c->on_error, ON_ERROR_TEMPFAIL);
@@ -303,7 +303,6 @@ static void test_values_and_layout(void **state)
         "[ greylist ]\n"
         "delay=90s   # trailing comment\n"
         "\tretry_window\t=\t3h\t\n"
-        "delay = 2m\n"                      /* the last one wins */
         "[milter]\n"
         "trusted_networks =\n"              /* nothing is trusted */
         "socket = local:/run/greyrep.sock\n"
@@ -317,7 +316,7 @@ static void test_values_and_layout(void **state)
     if (c == NULL)
         show(&f->rep);
     assert_non_null(c);
-    assert_int_equal(c->grey.delay, 120);
+    assert_int_equal(c->grey.delay, 90);
     assert_int_equal(c->grey.retry_window, 3 * 3600);
     assert_int_equal(c->ntrusted, 0);
     assert_string_equal(c->socket, "local:/run/greyrep.sock");
@@ -445,7 +444,7 @@ static void test_structure_errors(void **state)
              "[nosuch]\n"                   /* 5: unknown section */
              "[greylist\n"                  /* 6: malformed header */
              "[greylist] x\n"               /* 7: malformed header */
-             "[greylist]\n"                 /* 8 */
+             "[greylist]\n"                 /* 8: duplicate section */
              "delay = 1m # %s\n"            /* 9: too long */
              "ipv4_prefix = 99\n"           /* 10: counted after the long line */
              "auto_whitelist = 3\n"         /* 11: fine */
@@ -459,12 +458,80 @@ static void test_structure_errors(void **state)
     EXPECT_REPORT(&f->rep, f->conf, 5, "nosuch");
     EXPECT_REPORT(&f->rep, f->conf, 6, "section");
     EXPECT_REPORT(&f->rep, f->conf, 7, "section");
+    EXPECT_REPORT(&f->rep, f->conf, 8, "duplicate section [greylist] (first at line 2)");
     EXPECT_REPORT(&f->rep, f->conf, 9, "too long");
     EXPECT_REPORT(&f->rep, f->conf, 10, "ipv4_prefix");
-    if (f->rep.n != 8) {
+    if (f->rep.n != 9) {
         show(&f->rep);
-        fail_msg("%zu reports, want 8", f->rep.n);
+        fail_msg("%zu reports, want 9", f->rep.n);
     }
+}
+
+/* test_admin_mistakes - what an administrator's trial run found `greyrep
+ * -n` passing (issue 10): each an error at its line, naming the value */
+static void test_admin_mistakes(void **state)
+{
+    struct fixture *f = *state;
+    struct cfg *c;
+
+    /* a directory as the configuration file */
+    reports_free(&f->rep);
+    c = cfg_load(f->dir, collect, &f->rep);
+    assert_null(c);
+    EXPECT_REPORT(&f->rep, f->dir, 0, "not a regular file (a directory)");
+
+    c = load(f,
+        "[milter]\n"
+        "socket = inet:99999@127.0.0.1\n"             /* 2 */
+        "user = no-such-user-greyrep\n"               /* 3 */
+        "socket_group = no-such-group-greyrep\n"      /* 4 */
+        "on_error = tempfail\n"                       /* 5 */
+        "on_error = accept\n"                         /* 6: duplicate key */
+        "authserv_id = mx example\n"                  /* 7: a space */
+        "trusted_networks = 10.0.0.0/8, 300.1.2.3\n"  /* 8 */
+        "[greylist]\n"                                /* 9 */
+        "ipv4_prefix = 40\n"                          /* 10 */
+        "delay = 40d\n"                               /* 11 */
+        "[milter]\n"                                  /* 12: duplicate section */
+        "pidfile = /run/x.pid\n"                      /* 13 */
+        "socket = inet6:0@::1\n"                      /* 14: duplicate key, reported once */
+        NO_LISTS);
+    assert_null(c);
+    EXPECT_REPORT(&f->rep, f->conf, 2, "port 99999 is not a number from 1 to 65535");
+    EXPECT_REPORT(&f->rep, f->conf, 3, "no such user no-such-user-greyrep");
+    EXPECT_REPORT(&f->rep, f->conf, 4, "no such group no-such-group-greyrep");
+    EXPECT_REPORT(&f->rep, f->conf, 6, "duplicate key on_error in [milter] (first at line 5)");
+    EXPECT_REPORT(&f->rep, f->conf, 7, "authserv_id: mx example:");
+    EXPECT_REPORT(&f->rep, f->conf, 8, "300.1.2.3 is not an IP address or CIDR network");
+    EXPECT_REPORT(&f->rep, f->conf, 10, "40 is not a number from 0 to 32");
+    EXPECT_REPORT(&f->rep, f->conf, 11, "40d is out of range (0s to 2592000s)");
+    EXPECT_REPORT(&f->rep, f->conf, 12, "duplicate section [milter] (first at line 1)");
+    if (f->rep.n != 10) {
+        show(&f->rep);
+        fail_msg("%zu reports, want 10", f->rep.n);
+    }
+    EXPECT_REPORT(&f->rep, f->conf, 14, "port 0 is not a number from 1 to 65535");
+
+    /* what is fine: ports at the bounds, an authserv-id with '@' (written
+     * as a quoted-string), existing names */
+    c = load(f, "[milter]\nsocket = inet:65535@127.0.0.1\nauthserv_id = greyrep@mx.example\n"
+                "user = nobody\n" NO_LISTS);
+    if (c == NULL)
+        show(&f->rep);
+    assert_non_null(c);
+    assert_string_equal(c->authserv_id, "greyrep@mx.example");
+    cfg_free(c);
+    c = load(f, "[milter]\nsocket = inet:1\n" NO_LISTS);
+    assert_non_null(c);
+    cfg_free(c);
+    c = load(f, "[milter]\nsocket = unix:\n" NO_LISTS);
+    assert_null(c);
+    EXPECT_REPORT(&f->rep, f->conf, 2, "no socket path");
+    /* messages that had no room for the value get it appended */
+    c = load(f, "[milter]\non_error = maybe\nsocket_mode = 999\n" NO_LISTS);
+    assert_null(c);
+    EXPECT_REPORT(&f->rep, f->conf, 2, "on_error: must be accept or tempfail (got \"maybe\")");
+    EXPECT_REPORT(&f->rep, f->conf, 3, "(got \"999\")");
 }
 
 /* test_unknown_section_keys - keys under an unknown section are reported
@@ -822,6 +889,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_values_and_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_structure_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_admin_mistakes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_section_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delay_longer_than_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),

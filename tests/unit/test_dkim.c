@@ -129,6 +129,20 @@ static void feed(struct dkimv_msg *m, const char *msgtext)
     free(text);
 }
 
+/* verify_sha1 - run one message, rsa-sha1 allowed or not */
+static int verify_sha1(struct dkimv *v, const char *msgtext, struct dkimv_result *res,
+                       int max, int allow_sha1)
+{
+    struct dkimv_msg *m = dkimv_msg_new(v, "TEST", NULL);
+    int n;
+
+    dkimv_set_allow_sha1(m, allow_sha1);
+    feed(m, msgtext);
+    n = dkimv_eom(m, res, max);
+    dkimv_msg_free(m);
+    return n;
+}
+
 /* verify - run one message; returns the number of results */
 static int verify(struct dkimv *v, const char *msgtext, struct dkimv_result *res, int max)
 {
@@ -360,6 +374,61 @@ static void test_other_vectors(void)
     free(msg);
 }
 
+/* test_query_and_sha1 - issue 10: q= naming only unknown methods never
+ * verifies (RFC 6376 3.5), and rsa-sha1 is policy unless allowed (RFC
+ * 8301 3.1).  The vectors are real signatures by python3-dkim (see
+ * tests/data/dkim/README). */
+static void test_query_and_sha1(void)
+{
+    struct dkimv_result res[DKIMV_MAX_SIGS];
+    struct dkimv *v;
+    char *msg;
+    int n;
+
+    fake_dns_reset();
+    load_keys("qtest.keys");
+    v = dkimv_new(fake_dns_resolver(), 0);
+
+    msg = slurp("q-http.signed.msg", NULL);
+    n = verify(v, msg, res, DKIMV_MAX_SIGS);
+    CHECK("q=http: permerror", n == 1 && result_is(res, n, "qtest", DKIMV_PERMERROR));
+    CHECK("q=http: the reason names q=", n == 1 && strstr(res[0].reason, "q=") != NULL);
+    CHECK("q=http: no key fetched",
+          fake_dns_lookups("qtest._domainkey.example.com", ns_t_txt) == 0);
+    free(msg);
+
+    msg = slurp("q-dns_special.signed.msg", NULL);
+    n = verify(v, msg, res, DKIMV_MAX_SIGS);
+    CHECK("q=dns/special: permerror", n == 1 && result_is(res, n, "qtest", DKIMV_PERMERROR));
+    free(msg);
+
+    /* an unknown method beside dns/txt is ignored */
+    msg = slurp("q-http_dns_txt.signed.msg", NULL);
+    n = verify(v, msg, res, DKIMV_MAX_SIGS);
+    CHECK("q=http:dns/txt: passes", n == 1 && result_is(res, n, "qtest", DKIMV_PASS));
+    free(msg);
+
+    msg = slurp("sha1.signed.msg", NULL);
+    n = verify(v, msg, res, DKIMV_MAX_SIGS);
+    CHECK("rsa-sha1: policy by default", n == 1 && result_is(res, n, "qtest", DKIMV_POLICY));
+    CHECK("rsa-sha1: the reason names RFC 8301",
+          n == 1 && strstr(res[0].reason, "8301") != NULL);
+    n = verify_sha1(v, msg, res, DKIMV_MAX_SIGS, 1);
+    CHECK("rsa-sha1: passes with allow_sha1", n == 1 && result_is(res, n, "qtest", DKIMV_PASS));
+    free(msg);
+    /* a broken rsa-sha1 signature still fails, allowed or not */
+    msg = slurp("sha1.signed.msg", NULL);
+    char *bad = replace(msg, "This is a test message.", "This is a changed message.");
+    n = verify_sha1(v, bad, res, DKIMV_MAX_SIGS, 1);
+    CHECK("rsa-sha1 modified body: fails", n == 1 && result_is(res, n, "qtest", DKIMV_FAIL));
+    n = verify(v, bad, res, DKIMV_MAX_SIGS);
+    CHECK("rsa-sha1 modified body: fails by default too",
+          n == 1 && result_is(res, n, "qtest", DKIMV_FAIL));
+    free(bad);
+    free(msg);
+    dkimv_free(v);
+}
+
 /* test_hostile - NULLs, junk signatures, huge or smuggling fields, limits */
 static void test_hostile(void)
 {
@@ -539,6 +608,7 @@ int main(void)
     test_vectors();
     test_key_failures();
     test_other_vectors();
+    test_query_and_sha1();
     test_hostile();
     return failures != 0;
 }

@@ -202,13 +202,25 @@ static void test_key_part_escaping(void **state)
     assert_string_equal(out, "a%7Cb%25c");
     grey_key_part("", 0, 0, 0, out, sizeof out);
     assert_string_equal(out, "");
-    /* the oversized flag appends the hash even to short text: the hash of
-     * the text mixed with the caller's */
+    /* the oversized flag appends the hash even to short text: the text's
+     * hash and the caller's, hashed together (never XORed: equal hashes
+     * once cancelled to zeros) */
     {
         char want[64];
+        uint64_t h = util_hash64("abc", 3), c = util_hash64("abc", 3);
+        unsigned char both[16];
+        memcpy(both, &h, 8);
+        memcpy(both + 8, &c, 8);
         snprintf(want, sizeof want, "abc#%016llx",
-                 (unsigned long long)(util_hash64("abc", 3) ^ 0x0123456789abcdefULL));
+                 (unsigned long long)util_hash64(both, sizeof both));
+        grey_key_part("abc", 3, c, 1, out, sizeof out);
+        assert_string_equal(out, want);
+        assert_null(strstr(out, "#0000000000000000"));
         grey_key_part("abc", 3, 0x0123456789abcdefULL, 1, out, sizeof out);
+        assert_string_not_equal(out, want);
+        /* hash 0: the text's hash alone */
+        snprintf(want, sizeof want, "abc#%016llx", (unsigned long long)h);
+        grey_key_part("abc", 3, 0, 1, out, sizeof out);
         assert_string_equal(out, want);
     }
     /* a malformed "<<>>" sender cannot take the null sender's key "<>" */
@@ -225,7 +237,7 @@ static void test_key_part_cut(void **state)
     for (size_t n = 0; n < sizeof in; n += 97) {
         for (int fill = 0; fill < 3; fill++) {
             memset(in, fill == 0 ? 'a' : fill == 1 ? '|' : '\xff', n);
-            grey_key_part(in, n, 42, 0, out, sizeof out);
+            grey_key_part(in, n, 0, 0, out, sizeof out);
             if (strlen(out) > GREY_PART_MAX)
                 fail_msg("%zu bytes of fill %d: key of %zu", n, fill, strlen(out));
             /* a cut never splits an escape, and is marked with the hash */
@@ -233,7 +245,7 @@ static void test_key_part_cut(void **state)
             if (hash != NULL) {
                 char want[32];
                 snprintf(want, sizeof want, "#%016llx",
-                         (unsigned long long)(util_hash64(in, n) ^ 42));
+                         (unsigned long long)util_hash64(in, n));
                 assert_string_equal(hash, want);
                 if (hash - out >= 1 && hash[-1] == '%')
                     fail_msg("escape split before the hash");
@@ -294,6 +306,63 @@ static void test_oversized_keys(void **state)
             fail_msg("fill %d: two different recipients share the key %s", fill, k1);
         assert_string_equal(k1, k3);
         assert_true(strlen(k1) <= GREY_PART_MAX);
+    }
+}
+
+/* test_long_sender_retry - a long sender's retries share one key, and
+ * long senders sharing their first bytes do not (issue 10: the #HASH
+ * suffix once mixed in the raw argument, so BATV/VERP/+ext retries of an
+ * 8-bit address of ~55 bytes never passed, and it cancelled to
+ * #0000000000000000 when the argument equalled the normalised text) */
+static void test_long_sender_retry(void **state)
+{
+    char e55[56], u30[61], a170[171];
+    memset(e55, '\xe9', 55);    /* an 8-bit local part of 55 bytes */
+    e55[55] = '\0';
+    for (int i = 0; i < 30; i++)
+        memcpy(u30 + 2 * i, "\xc3\xa9", 2);
+    u30[60] = '\0';
+    memset(a170, 'a', 170);
+    a170[170] = '\0';
+    char retries[3][2][300];
+    /* BATV tags, VERP digits and +extensions differ between attempts */
+    snprintf(retries[0][0], 300, "<prvs=1234abcd=%s@example.org>", e55);
+    snprintf(retries[0][1], 300, "<prvs=9876fedc=%s@example.org>", e55);
+    snprintf(retries[1][0], 300, "<bounce-%s-12345@lists.example.org>", u30);
+    snprintf(retries[1][1], 300, "<bounce-%s-99@lists.example.org>", u30);
+    snprintf(retries[2][0], 300, "<%s+one@example.org>", a170);
+    snprintf(retries[2][1], 300, "<%s+two@example.org>", a170);
+    char k1[GREY_PART_MAX + 1], k2[GREY_PART_MAX + 1];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof retries / sizeof retries[0]; i++) {
+        sender(retries[i][0], k1, sizeof k1);
+        sender(retries[i][1], k2, sizeof k2);
+        if (strchr(k1, '#') == NULL || strstr(k1, "#0000000000000000") != NULL)
+            fail_msg("case %zu: not cut with a real hash: %s", i, k1);
+        if (strcmp(k1, k2) != 0)
+            fail_msg("case %zu: retry gets a new key:\n %s\n %s", i, k1, k2);
+        assert_true(strlen(k1) <= GREY_PART_MAX);
+    }
+    /* long plain addresses, equal to their own normalised text, that share
+     * the first 170 bytes (the XOR used to cancel to zeros for both) */
+    {
+        char a1[300], a2[300];
+        memset(a1, 'x', 250);
+        memcpy(a2, a1, 250);
+        a1[240] = 'p';
+        a2[240] = 'q';
+        strcpy(a1 + 250, "@example.org");
+        strcpy(a2 + 250, "@example.org");
+        char b1[310], b2[310];
+        snprintf(b1, sizeof b1, "<%s>", a1);
+        snprintf(b2, sizeof b2, "<%s>", a2);
+        sender(b1, k1, sizeof k1);
+        sender(b2, k2, sizeof k2);
+        if (strcmp(k1, k2) == 0)
+            fail_msg("two long senders share the key %s", k1);
+        if (strstr(k1, "#0000000000000000") != NULL || strstr(k2, "#0000000000000000"))
+            fail_msg("zero hash: %s / %s", k1, k2);
     }
 }
 
@@ -583,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_rcpt_table),
         cmocka_unit_test(test_key_part_escaping),
         cmocka_unit_test(test_key_part_cut),
+        cmocka_unit_test(test_long_sender_retry),
         cmocka_unit_test(test_oversized_keys),
         cmocka_unit_test(test_client_net),
         cmocka_unit_test(test_step_new_early_passed_known),

@@ -101,8 +101,62 @@ static void test_zone(void)
     dns_zone_add(z, "slow.example.net", DNS_ZONE_TIMEOUT, NULL, 0);
     add_txt(z, "inc-slow.example.net", "v=spf1 include:slow.example.net -all");
 
+    /* issue 10: 28 "a/0" terms (the rewrite is longer than 2*len+512) */
+    {
+        char rec[400] = "v=spf1";
+        for (int i = 0; i < 28; i++)
+            strcat(rec, " a/0");
+        strcat(rec, " -all");
+        add_txt(z, "many-a0.example.net", rec);
+        dns_zone_add(z, "many-a0.example.net", ns_t_a, "192.0.2.50", 10);
+        dns_zone_add(z, "many-a0.example.net", ns_t_aaaa, "2001:db8::50", 12);
+        char rec6[400] = "v=spf1";
+        for (int i = 0; i < 28; i++)
+            strcat(rec6, " a//0");
+        strcat(rec6, " -all");
+        add_txt(z, "many-a60.example.net", rec6);
+        dns_zone_add(z, "many-a60.example.net", ns_t_aaaa, "2001:db8::50", 12);
+    }
+    /* issue 10: macros RFC 7208 section 7 allows and libspf2 refuses */
+    add_txt(z, "upper.example.net", "v=spf1 exists:%{L}.ok.example.net -all");
+    add_txt(z, "upperd.example.net", "v=spf1 exists:%{D2}.ok.example.net -all");
+    add_txt(z, "plus.example.net", "v=spf1 exists:%{l1+}.ok.example.net -all");
+    add_txt(z, "comma.example.net", "v=spf1 exists:%{lr,}.ok.example.net -all");
+    add_txt(z, "slash.example.net", "v=spf1 exists:%{l1r/}.ok.example.net -all");
+    add_txt(z, "under.example.net", "v=spf1 exists:%{l1_}.ok.example.net -all");
+    add_txt(z, "equal.example.net", "v=spf1 exists:%{l1=}.ok.example.net -all");
+    add_txt(z, "urlenc.example.net", "v=spf1 exists:%{S}.ok.example.net -all");
+    add_txt(z, "manydelim.example.net", "v=spf1 exists:%{lr........,}.ok.example.net -all");
+    add_txt(z, "rev.example.net", "v=spf1 exists:%{ir}.%{v}.%{d2R}.ok.example.net -all");
+    add_txt(z, "slashurl.example.net", "v=spf1 exists:%{L1R/}.x.ok.example.net -all");
+    dns_zone_add(z, "7.100.51.198.in-addr.example.rev.ok.example.net", ns_t_a, "127.0.0.2", 9);
+    dns_zone_add(z, "a%40b.x.ok.example.net", ns_t_a, "127.0.0.2", 9);
+    dns_zone_add(z, "user.ok.example.net", ns_t_a, "127.0.0.2", 9);
+    dns_zone_add(z, "example.net.ok.example.net", ns_t_a, "127.0.0.2", 9);
+    dns_zone_add(z, "b.ok.example.net", ns_t_a, "127.0.0.2", 9);
+    dns_zone_add(z, "b.a.ok.example.net", ns_t_a, "127.0.0.2", 9);
+    dns_zone_add(z, "a.ok.example.net", ns_t_a, "127.0.0.2", 9);
+    dns_zone_add(z, "user%40urlenc.example.net.ok.example.net", ns_t_a, "127.0.0.2", 9);
+
     struct dns_resolver *r = dns_open_zone(z);
     struct spf *s = spf_new(r, "mx.example.org");
+    expect(s, "a/0x28", "198.51.100.7", "h.example.net", "user@many-a0.example.net", SPF_PASS, NULL, 1000);
+    /* a/0 says nothing about IPv6: 28 real AAAA lookups pass the limit of 10 */
+    expect(s, "a/0x28", "2001:db8::7", "h.example.net", "user@many-a0.example.net", SPF_PERMERROR, NULL, 1000);
+    expect(s, "a//0x28", "2001:db8::7", "h.example.net", "user@many-a60.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "user@upper.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "other@upper.example.net", SPF_FAIL, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "user@upperd.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "a+b@plus.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "a,b@comma.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "b/a@slash.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "a_b@under.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "a=b@equal.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "user@urlenc.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "user@rev.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "a,b@manydelim.example.net", SPF_PASS, NULL, 1000);
+    expect(s, "macro", "198.51.100.8", "h.example.net", "user@rev.example.net", SPF_FAIL, NULL, 1000);
+    expect(s, "macro", "198.51.100.7", "h.example.net", "a@b/c@slashurl.example.net", SPF_PASS, NULL, 1000);
     expect(s, "zone", "192.0.2.1", "helo.example.net", "user@example.net", SPF_PASS, "example.net", 1000);
     expect(s, "zone", "198.51.100.7", "helo.example.net", "user@example.net", SPF_FAIL, "example.net", 1000);
     expect(s, "zone", "::ffff:192.0.2.1", "helo.example.net", "user@example.net", SPF_PASS, "example.net", 1000);

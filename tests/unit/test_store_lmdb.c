@@ -202,6 +202,54 @@ static void test_put_get_del(void **state)
     assert_int_equal(count(st, "", NOW), 1);
 }
 
+/* test_put_many - all records of a batch in one step, or none (the
+ * greyrepctl load of issue 10); a batch larger than the map grows it */
+static void test_put_many(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = reopen(f);
+    static char keys[3000][16];
+    static struct store_item items[3000];
+    static unsigned char big[1000];
+    unsigned char val[STORE_MAX_VALUE];
+    size_t len;
+    time_t exp;
+    char longkey[STORE_MAX_KEY + 10];
+
+    memset(big, 'v', sizeof big);
+    for (int i = 0; i < 3000; i++) {
+        snprintf(keys[i], sizeof keys[i], "t|k%04d", i);
+        items[i] = (struct store_item){keys[i], big, sizeof big, i % 2 ? NOW + 60 : 0};
+    }
+    assert_int_equal(store_put_many(st, items, 0), STORE_OK);
+    /* one bad key: nothing of the batch is written */
+    memset(longkey, 'x', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    items[1500].key = longkey;
+    assert_int_equal(store_put_many(st, items, 3000), STORE_ERROR);
+    assert_int_equal(count(st, "t|", NOW), 0);
+    items[1500].key = keys[1500];
+    /* 3 MB into a 1 MB map: it grows, every record is there */
+    assert_int_equal(store_put_many(st, items, 3000), STORE_OK);
+    assert_int_equal(count(st, "t|", NOW), 3000);
+    len = sizeof val;
+    assert_int_equal(store_get(st, "t|k2999", val, &len, &exp, NOW), STORE_OK);
+    assert_int_equal(len, sizeof big);
+    assert_true(exp == NOW + 60);
+    len = sizeof val;
+    assert_int_equal(store_get(st, "t|k0000", val, &len, &exp, NOW), STORE_OK);
+    assert_true(exp == 0);
+    /* and it replaces what was there */
+    items[0].val = "new";
+    items[0].vlen = 3;
+    assert_int_equal(store_put_many(st, items, 1), STORE_OK);
+    len = sizeof val;
+    assert_int_equal(store_get(st, "t|k0000", val, &len, NULL, NOW), STORE_OK);
+    assert_int_equal(len, 3);
+    st = reopen(f);
+    assert_int_equal(count(st, "t|", NOW), 3000);
+}
+
 /* test_limits - keys and values at and beyond their limits */
 static void test_limits(void **state)
 {
@@ -987,6 +1035,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_get_del, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update, setup, teardown),

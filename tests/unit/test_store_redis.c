@@ -158,6 +158,35 @@ static void test_put_get_del(struct store *st)
     report("put_get_del", ok);
 }
 
+/* test_put_many - one MULTI/EXEC: every record, with its TTL */
+static void test_put_many(struct store *st)
+{
+    static char keys[500][16];
+    static struct store_item items[500];
+    unsigned char buf[64];
+    size_t len;
+    time_t exp, now = time(NULL);
+    int ok = 1;
+
+    for (int i = 0; i < 500; i++) {
+        snprintf(keys[i], sizeof keys[i], "pm|%03d", i);
+        items[i] = (struct store_item){keys[i], "val", 3, i % 2 ? now + 100 : 0};
+    }
+    check(store_put(st, "pm|000", "old", 3, now + 50) == STORE_OK);
+    check(store_put_many(st, items, 0) == STORE_OK);
+    check(store_put_many(st, items, 500) == STORE_OK);
+    len = sizeof buf;
+    check(store_get(st, "pm|499", buf, &len, &exp, now) == STORE_OK && len == 3
+          && memcmp(buf, "val", 3) == 0 && exp == now + 100);
+    len = sizeof buf;
+    check(store_get(st, "pm|000", buf, &len, &exp, now) == STORE_OK && exp == 0);
+    check(raw_int("PTTL greyrep-test:%s", "pm|000") == -1);
+    check(raw_int("PTTL greyrep-test:%s", "pm|001") > 98000);
+    for (int i = 0; i < 500; i++)
+        check(store_del(st, keys[i]) == STORE_OK);
+    report("put_many", ok);
+}
+
 /* test_expiry - Redis removes a record at its expiry; past expiry = absent */
 static void test_expiry(struct store *st)
 {
@@ -813,6 +842,7 @@ int main(void)
     b = open_store("greyrep-test:");
 
     test_put_get_del(a);
+    test_put_many(a);
     test_expiry(a);
     test_iterate(a);
     test_update_two(a);

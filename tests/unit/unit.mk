@@ -51,4 +51,12 @@ tests_unit_test_decide_LDADD = $(UNIT_LDADD)
 tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
 tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_policy_LDADD = $(UNIT_LDADD)
+
+# greyrepctl dump/load/del (issue 10: load all or nothing, any key removable)
+check_PROGRAMS += tests/unit/test_ctl_load
+TESTS += tests/unit/test_ctl_load
+tests_unit_test_ctl_load_SOURCES = tests/unit/test_ctl_load.c tests/unit/unit_util.h \
+	src/ctl_load.c src/ctl_load.h src/ctl_json.c src/ctl_json.h
+tests_unit_test_ctl_load_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ctl_load_LDADD = $(UNIT_LDADD)
 endif
