@@ -39,7 +39,8 @@ tests_fuzz_fuzz_whitelist_LDADD = $(GR_LIBS)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_config_CFLAGS = $(FUZZ_CFLAGS_ALL)
 tests_fuzz_fuzz_config_LDADD = $(GR_LIBS)
-tests_fuzz_fuzz_ctlload_SOURCES = tests/fuzz/fuzz_ctlload.c src/ctl_json.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_ctlload_SOURCES = tests/fuzz/fuzz_ctlload.c src/ctl_json.c src/ctl_load.c \
+	$(FUZZ_COMMON)
 tests_fuzz_fuzz_ctlload_CFLAGS = $(FUZZ_CFLAGS_ALL)
 tests_fuzz_fuzz_ctlload_LDADD = $(GR_LIBS)
 tests_fuzz_fuzz_dnsnames_SOURCES = tests/fuzz/fuzz_dnsnames.c $(FUZZ_COMMON)
@@ -61,7 +62,7 @@ tests_fuzz_fuzz_spf_LDADD = $(GR_LIBS)
 # --- make fuzz: libFuzzer builds with clang -----------------------------
 FUZZ_CC = clang
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_LIB_SRC = $(src_libgreyrep_a_SOURCES) src/ctl_json.c
+FUZZ_LIB_SRC = $(src_libgreyrep_a_SOURCES) src/ctl_json.c src/ctl_load.c
 FUZZ_CPP = $(DEFS) -I. -I$(srcdir) $(AM_CPPFLAGS) $(CPPFLAGS) $(LMDB_CFLAGS) \
 	$(CARES_CFLAGS) $(OPENDKIM_CFLAGS) $(HIREDIS_CFLAGS)
 FUZZ_LIBS = $(LMDB_LIBS) $(HIREDIS_LIBS) $(CARES_LIBS) $(OPENDKIM_LIBS) \
