@@ -492,6 +492,20 @@ static void cfg_wl_report(void *arg, const char *line)
     st->bad = 1;
 }
 
+/* cfg_refuse_writable - a file any local user may rewrite is refused: it
+ * decides what greyrep lets through (fd -1: stat the path) */
+static void cfg_refuse_writable(struct cfg_state *st, const char *path, int fd)
+{
+    struct stat sb;
+    char mode[8];
+
+    if ((fd >= 0 ? fstat(fd, &sb) : stat(path, &sb)) != 0 || !(sb.st_mode & S_IWOTH))
+        return;
+    snprintf(mode, sizeof mode, "%04o", (unsigned)(sb.st_mode & 07777));
+    cfg_problem(st, path, 0, "refusing a world-writable file (mode %s): any local user "
+                "could change it; chmod o-w %s", mode, path);
+}
+
 /* Where the [store] keys that depend on each other were set (0: not set). */
 struct cfg_store_lines {
     unsigned redis, user, sentinels, master, sentinel_password;
@@ -540,6 +554,7 @@ static void cfg_load_lists(struct cfg *cfg, const int explicit[3], struct cfg_st
             continue;
         if (!explicit[i] && access(paths[i], F_OK) != 0)
             continue;
+        cfg_refuse_writable(st, paths[i], -1);
         wl_load_file(cfg->wl, i == 0, types[i], paths[i], cfg_wl_report, st);
     }
 }
@@ -579,6 +594,7 @@ struct cfg *cfg_load(const char *file, cfg_report_fn report, void *arg)
         fclose(fp);
         return NULL;
     }
+    cfg_refuse_writable(&st, file, fileno(fp));
     unsigned key_line[NKEYS];       /* where each key was set, 0 = not yet */
     char seen_sections[32][64];
     unsigned section_line[32], nseen = 0;

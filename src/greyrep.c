@@ -157,6 +157,22 @@ static void set_nodelay(void)
     }
 }
 
+/* store_dir_safe - an existing LMDB directory any local user may write to
+ * is refused (records could be replaced under us); 0 or -1, logged */
+static int store_dir_safe(const struct cfg *cfg)
+{
+    struct stat sb;
+
+    if (cfg->store.backend != BACKEND_LMDB || stat(cfg->store.path, &sb) != 0)
+        return 0;
+    if (!(sb.st_mode & S_IWOTH))
+        return 0;
+    log_err("%s:0: [store] path %s is world-writable (mode %04o): refusing it; "
+            "chmod o-w %s", cfg->file, cfg->store.path, (unsigned)(sb.st_mode & 07777),
+            cfg->store.path);
+    return -1;
+}
+
 /* prepare_dir - create the store directory and give it to the user */
 static void prepare_dir(const char *path, uid_t uid, gid_t gid)
 {
@@ -379,6 +395,10 @@ int main(int argc, char **argv)
     if (cfg == NULL) {
         if (!check_only)
             log_err("invalid configuration in %s", file);
+        return 1;
+    }
+    if (store_dir_safe(cfg) < 0) {
+        cfg_free(cfg);
         return 1;
     }
     if (sock_override != NULL) {

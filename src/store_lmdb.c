@@ -52,6 +52,7 @@
 #define SWEEP_SCAN 1000     /* records looked at per sweep transaction */
 #define MAX_GROW_TRIES 8
 #define GC_MAX 64           /* decisions per group commit at most */
+#define FAIL_QUIET 5        /* s without a failed write before "work again" */
 
 struct store_lmdb {
     struct store base;
@@ -67,6 +68,11 @@ struct store_lmdb {
     int gc_leading;
     uint64_t batches, batched;  /* batches committed, decisions in them */
     uint64_t read_only;         /* updates answered by the read-first pass */
+    pthread_mutex_t fail_lock; /* the write-failure log state below */
+    int fail_rc[8];            /* kinds logged since writes last worked */
+    int nfail_rc;
+    unsigned long failures;    /* failed writes since then */
+    time_t last_failure;
     unsigned sync_interval;
     time_t last_sync;
     char path[PATH_MAX];
@@ -155,6 +161,7 @@ static int lm_grow(struct store_lmdb *lm, size_t seen)
     return rc;
 }
 
+/* lm_mapsize - the current map size; only with the resize lock held */
 static size_t lm_mapsize(struct store_lmdb *lm)
 {
     MDB_envinfo info;
@@ -167,6 +174,44 @@ static void lm_sync_now(struct store_lmdb *lm)
 {
     if (lm->sync_interval == 0)
         mdb_env_sync(lm->env, 1);
+}
+
+/* lm_write_failed - log a failed write once per kind (errno / LMDB code)
+ * until writes work again: a full disk fails every decision, and one line
+ * per message would bury the log (each decision still logs its answer) */
+static void lm_write_failed(struct store_lmdb *lm, const char *what, int rc)
+{
+    int seen = 0;
+
+    pthread_mutex_lock(&lm->fail_lock);
+    lm->failures++;
+    lm->last_failure = util_now();
+    for (int i = 0; i < lm->nfail_rc; i++)
+        seen |= lm->fail_rc[i] == rc;
+    if (!seen && lm->nfail_rc < (int)(sizeof lm->fail_rc / sizeof lm->fail_rc[0]))
+        lm->fail_rc[lm->nfail_rc++] = rc;
+    pthread_mutex_unlock(&lm->fail_lock);
+    if (!seen)
+        log_err("store: %s: %s (logged once until writes work again)", what,
+                mdb_strerror(rc));
+}
+
+/* lm_write_ok - after failures, say once that writes work again: when one
+ * succeeds FAIL_QUIET s after the last failure (on a nearly full disk some
+ * writes still fit, which is no recovery yet) */
+static void lm_write_ok(struct store_lmdb *lm)
+{
+    unsigned long n = 0;
+
+    pthread_mutex_lock(&lm->fail_lock);
+    if (lm->failures > 0 && util_now() - lm->last_failure >= FAIL_QUIET) {
+        n = lm->failures;
+        lm->failures = 0;
+        lm->nfail_rc = 0;
+    }
+    pthread_mutex_unlock(&lm->fail_lock);
+    if (n > 0)
+        log_info("store: writes work again after %lu failed", n);
 }
 
 typedef int (*lm_write_fn)(struct store_lmdb *, MDB_txn *, void *);
@@ -182,10 +227,13 @@ static int lm_write(struct store_lmdb *lm, const char *what, lm_write_fn fn, voi
 {
     for (int tries = 0; tries < MAX_GROW_TRIES; tries++) {
         MDB_txn *txn;
-        size_t size = lm_mapsize(lm);
+        size_t size;
         int rc = lm_begin(lm, 0, &txn);
         if (rc != 0)
             return STORE_ERROR;
+        /* under the resize lock: mdb_env_info() reads the map, which a
+         * resize in another thread unmaps */
+        size = lm_mapsize(lm);
         rc = fn(lm, txn, arg);
         if (rc == 1 || rc == LM_REPLAY) {
             lm_end(lm, txn, 0);
@@ -197,10 +245,11 @@ static int lm_write(struct store_lmdb *lm, const char *what, lm_write_fn fn, voi
             lm_end(lm, txn, 0);
         if (rc == 0) {
             lm_sync_now(lm);
+            lm_write_ok(lm);
             return STORE_OK;
         }
         if (rc != MDB_MAP_FULL) {
-            log_err("store: %s: %s", what, mdb_strerror(rc));
+            lm_write_failed(lm, what, rc);
             return STORE_ERROR;
         }
         if (lm_grow(lm, size) != 0)
@@ -222,6 +271,7 @@ static void lm_close(struct store *st)
     pthread_mutex_destroy(&lm->sync_lock);
     pthread_mutex_destroy(&lm->gc_lock);
     pthread_cond_destroy(&lm->gc_cond);
+    pthread_mutex_destroy(&lm->fail_lock);
     free(lm);
 }
 
@@ -758,6 +808,7 @@ struct store *store_lmdb_open(const struct cfg_store *cfg, char *errbuf, size_t 
     pthread_mutex_init(&lm->sync_lock, NULL);
     pthread_mutex_init(&lm->gc_lock, NULL);
     pthread_cond_init(&lm->gc_cond, NULL);
+    pthread_mutex_init(&lm->fail_lock, NULL);
 
     if (mkdir(cfg->path, 0750) != 0 && errno != EEXIST) {
         snprintf(errbuf, errlen, "cannot create %s: %s", cfg->path, strerror(errno));
@@ -793,6 +844,7 @@ fail:
     pthread_mutex_destroy(&lm->sync_lock);
     pthread_mutex_destroy(&lm->gc_lock);
     pthread_cond_destroy(&lm->gc_cond);
+    pthread_mutex_destroy(&lm->fail_lock);
     free(lm);
     return NULL;
 }

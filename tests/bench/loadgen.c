@@ -109,7 +109,7 @@ struct lg_opts {
     int     json;
     int     macros;
     int     verbose;
-    int     ack_fd;		/* --ack-log, or -1 */
+    int     ack_fd;		/* --ack-log: one line per RCPT reply, or -1 */
 };
 
 /* Counters; one set per thread, summed at the end. */
@@ -711,18 +711,24 @@ static void lg_advance(struct lg_conn *lc)
 	lg_fail(lc, rc, "write");
 }
 
-/* lg_ack - one acknowledged decision into --ack-log: one write(2) with
- * O_APPEND, so lines of several threads never mix and each is in the file
- * (the kernel's) once the reply was read */
-static void lg_ack(const struct lg_conn *lc)
+/*
+ * lg_ack - log one acknowledged RCPT decision, "OUTCOME CLASS ADDR SENDER
+ * RCPT", as soon as its reply is read: one write() of a whole line to an
+ * O_APPEND file, so lines of several threads never mix and a line is
+ * there even if greyrep (or this program) is killed right after.
+ */
+static void lg_ack(const struct lg_conn *lc, enum lg_outcome out)
 {
-    char    rcpt[128], line[400];
+    char    rcpt[160], line[400];
     int     n;
 
     lg_rcpt(lc, lc->index, rcpt, sizeof(rcpt));
-    n = snprintf(line, sizeof(line), "%s %s %s\n", lc->addr, lc->sender, rcpt);
-    if (n > 0 && (size_t) n < sizeof(line) && write(opt.ack_fd, line, (size_t) n) != n)
-	fprintf(stderr, "greyrep-loadgen: --ack-log: %s\n", strerror(errno));
+    n = snprintf(line, sizeof(line), "%s %s %s %s %s\n", lg_outcome_name[out],
+		 lg_class_name[lc->cls], lc->addr, lc->sender, rcpt);
+    if (n > 0 && (size_t) n < sizeof(line) && write(opt.ack_fd, line, (size_t) n) != n) {
+	perror("greyrep-loadgen: --ack-log");
+	exit(1);
+    }
 }
 
 /* lg_rcpt_reply - count a reply at RCPT and its latency */
@@ -774,8 +780,8 @@ static void lg_rcpt_reply(struct lg_conn *lc, const struct mc_reply *r)
     st->class_rcpt[lc->cls][out]++;
     if (out == LG_PASS)
 	lc->rcpt_ok++;
-    if (opt.ack_fd >= 0 && lc->cls == LG_NEW && (out == LG_PASS || out == LG_TEMPFAIL))
-	lg_ack(lc);
+    if (opt.ack_fd >= 0)
+	lg_ack(lc, out);
 }
 
 /* lg_reply - act on the final reply to the awaited command */
@@ -1006,9 +1012,8 @@ static void lg_usage(void)
 	  "      --no-macros         send no macros\n"
 	  "      --seed N            random seed (default 1)\n"
 	  "      --json              print one JSON object instead of a table\n"
-	  "      --ack-log FILE      append \"ADDRESS SENDER RCPT\" for every new triplet\n"
-	  "                          whose RCPT got an answer (tempfail or pass), as\n"
-	  "                          soon as it did: the decisions the milter acknowledged\n"
+	  "      --ack-log FILE      append \"OUTCOME CLASS ADDR SENDER RCPT\" for every\n"
+	  "                          RCPT reply, as soon as it is read\n"
 	  "  -v, --verbose           describe every error, not only the first ones\n",
 	  stderr);
     exit(2);
@@ -1106,6 +1111,7 @@ static void lg_parse(int argc, char **argv)
     int     ch;
 
     opt.conns = 10;
+    opt.ack_fd = -1;
     opt.timeout_ms = 10000;
     opt.weight[LG_NEW] = 70;
     opt.weight[LG_RETRY] = 20;
@@ -1118,7 +1124,6 @@ static void lg_parse(int argc, char **argv)
     opt.seed = 1;
     opt.history = 100000;
     opt.macros = 1;
-    opt.ack_fd = -1;
     lg_cidr("198.18.0.0/15", AF_INET, &opt.net4, "net4");
     lg_cidr("2001:2::/48", AF_INET6, &opt.net6, "net6");
     lg_cidr("192.0.2.0/24", AF_INET, &opt.wl4, "wl4");
@@ -1206,11 +1211,9 @@ static void lg_parse(int argc, char **argv)
 	    opt.json = 1;
 	    break;
 	case O_ACK_LOG:
-	    opt.ack_fd = open(optarg, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0644);
-	    if (opt.ack_fd < 0) {
-		fprintf(stderr, "greyrep-loadgen: --ack-log %s: %s\n", optarg, strerror(errno));
-		exit(2);
-	    }
+	    opt.ack_fd = open(optarg, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	    if (opt.ack_fd < 0)
+		lg_die("--ack-log %s: %s", optarg, strerror(errno));
 	    break;
 	case 'v':
 	    opt.verbose = 1;

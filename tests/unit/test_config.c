@@ -851,6 +851,35 @@ static void test_current(void **state)
     assert_null(cfg_current());
 }
 
+/* test_world_writable - a config or whitelist file anyone may write is
+ * refused, naming the file and its mode */
+static void test_world_writable(void **state)
+{
+    struct fixture *f = *state;
+    char wl[PATH_MAX + 64], text[PATH_MAX + 256];
+    struct cfg *c;
+
+    unit_write(f->dir, "senders", "@partner.example\n", wl, sizeof wl);
+    snprintf(text, sizeof text, "[whitelist]\nclients =\nrecipients =\nsenders = %s\n", wl);
+    c = load(f, text);
+    assert_non_null(c);
+    cfg_free(c);
+    assert_int_equal(chmod(f->conf, 0666), 0);
+    reports_free(&f->rep);
+    assert_null(cfg_load(f->conf, collect, &f->rep));
+    EXPECT_REPORT(&f->rep, f->conf, 0, "world-writable file (mode 0666)");
+    assert_int_equal(chmod(f->conf, 0644), 0);
+    assert_int_equal(chmod(wl, 0602), 0);
+    reports_free(&f->rep);
+    assert_null(cfg_load(f->conf, collect, &f->rep));
+    EXPECT_REPORT(&f->rep, wl, 0, "world-writable file (mode 0602)");
+    assert_int_equal(chmod(wl, 0664), 0); /* group-writable is the admin's choice */
+    reports_free(&f->rep);
+    c = cfg_load(f->conf, collect, &f->rep);
+    assert_non_null(c);
+    cfg_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -871,6 +900,7 @@ int main(void)
         cmocka_unit_test(test_parse_size),
         cmocka_unit_test(test_parse_size_overflow),
         cmocka_unit_test(test_current),
+        cmocka_unit_test_setup_teardown(test_world_writable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redis_deploy_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

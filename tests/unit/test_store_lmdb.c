@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <pthread.h>
 
 #include <lmdb.h>
 #include <sys/stat.h>
@@ -730,6 +731,52 @@ static void test_map_growth(void **state)
     check_big(st, "v|", 2000, 1000);
 }
 
+/* map_writer - one thread of test_map_growth_threads: puts of its own keys */
+struct map_writer {
+    struct store *st;
+    int id;
+    int failed;
+};
+
+static void *map_writer(void *arg)
+{
+    struct map_writer *w = arg;
+    unsigned char big[700];
+    memset(big, 'w', sizeof big);
+    for (size_t i = 0; i < 1500 && !w->failed; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "w%d|%06zu", w->id, i);
+        if (store_put(w->st, key, big, sizeof big, 0) != STORE_OK)
+            w->failed = 1;
+    }
+    return NULL;
+}
+
+/* test_map_growth_threads - the map grows while other threads write: a
+ * regression test for reading the map size outside the resize lock, which
+ * crashed (SIGSEGV in mdb_env_info) when a resize unmapped it meanwhile */
+static void test_map_growth_threads(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = reopen(f);
+    struct map_writer w[4];
+    pthread_t th[4];
+    struct store_stats ss;
+
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct map_writer){st, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, map_writer, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_false(w[i].failed);
+    }
+    assert_int_equal(store_stats(st, &ss), STORE_OK);
+    assert_true(ss.records == 6000);
+    assert_true(ss.bytes_max >= 4 * MB);
+    assert_int_equal(count(st, "w3|", NOW), 1500);
+}
+
 /* test_reopen - everything written is there after close and open */
 static void test_reopen(void **state)
 {
@@ -1005,6 +1052,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_raw_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_record_decide, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_growth_threads, setup, teardown),
     };
     log_open("test_store_lmdb", 1, 0);
     return cmocka_run_group_tests(tests, NULL, NULL);
