@@ -136,15 +136,25 @@ static void note_qid(SMFICTX *ctx, struct conn *c)
 static const char *safe(const char *s, char *buf, size_t len)
 {
     size_t o = 0;
-    for (; s && *s && o + 5 < len; s++) {
+
+    if (len < 8) {
+        if (len > 0)
+            buf[0] = '\0';
+        return buf;
+    }
+    /* room is kept for one escape (4 bytes), "..." and the NUL: adding
+     * snprintf's return once the text was cut wrote past the buffer */
+    for (; s && *s && o + 8 <= len; s++) {
         unsigned char ch = (unsigned char)*s;
         if (ch < 0x20 || ch >= 0x7f)
             o += (size_t)snprintf(buf + o, len - o, "\\x%02x", ch);
         else
             buf[o++] = (char)ch;
     }
-    if (s && *s)
-        o += (size_t)snprintf(buf + o, len - o, "...");
+    if (s && *s) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
     buf[o] = '\0';
     return buf;
 }

@@ -341,11 +341,12 @@ static int hostile(uint64_t *s)
     return kind;
 }
 
-/* defined - an answer a correct client may get at RCPT */
+/* defined - an answer a correct client may get: at RCPT, or none at a
+ * step greyrep negotiated no reply for (connect, HELO, MAIL) */
 static int defined(const struct mc_reply *r)
 {
     return r->code == SMFIR_CONTINUE || r->code == SMFIR_TEMPFAIL || r->code == SMFIR_ACCEPT
-           || (r->code == SMFIR_REPLYCODE && r->text[0] == '4');
+           || r->code == MC_NOREPLY || (r->code == SMFIR_REPLYCODE && r->text[0] == '4');
 }
 
 /* correct_once - one correct conversation; NULL or why it failed */

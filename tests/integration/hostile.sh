@@ -78,7 +78,9 @@ EOF
 #   WANT : tempfail | continue | defined (continue/tempfail/accept)
 #          closed-ok: as defined, or libmilter itself closing the
 #          connection at connect (it does for an address it cannot parse,
-#          before greyrep is called; Postfix then applies its default action)
+#          before greyrep is called; Postfix then applies its default action).
+#          greyrep negotiates no reply at connect (NR_CONN), so the client
+#          may only see the close at the next step it waits on.
 #   WARN : yes (a "warning:" must be logged) | no (not required) |
 #          re:REGEX (a line matching REGEX must be logged)
 hcase() {
@@ -90,7 +92,7 @@ hcase() {
     mt "$f"
     r=$(reply "$stage")
     if [ "$want" = closed-ok ] && [ "$MT_RC" = 1 ] &&
-        printf '%s\n' "$MT_OUT" | grep -q 'connect: connection closed by milter'; then
+        printf '%s\n' "$MT_OUT" | grep -qE '(connect|helo|mail|rcpt): connection (closed|reset) by milter'; then
         r="connection closed by libmilter at connect"; want=closed
     elif [ "$MT_RC" != 0 ]; then
         ok=0; why="mtclient exit $MT_RC"
@@ -230,6 +232,14 @@ hcase "connect with an unknown address family" rcpt defined 're:warning:|not an 
 helo weird.example.org
 mail <s@example.org>
 rcpt <u10@rig.test>
+abort
+quit"
+# two printable bytes, then escapes: the log rendering of the address
+# (4 bytes an escape) reaches the end of its buffer exactly mid-escape;
+# protofuzz found that greyrep then wrote past the buffer (stack smashing)
+hcase "a malformed sender whose log rendering fills its buffer" rcpt defined no "$PRE
+mail <a{\x01*60}@x.example>
+rcpt <u19@rig.test>
 abort
 quit"
 hcase "connect with an unparsable IPv4 address" rcpt closed-ok no "connect weird.example.org not-an-address 25

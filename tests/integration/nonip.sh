@@ -72,17 +72,19 @@ for on_error in accept tempfail; do
         expect "on_error $on_error, family $fam, host LocalHost: local" rcpt '^rcpt: continue'
         n=$((n + 1)); log_mark "$GR_LOG"
         session evil.example.org "$addr" $fam "far$n"
+        # greyrep negotiates no reply at connect (NR_CONN, greyrep(8) "MTA
+        # setup"): the on_error answer comes at every RCPT instead
         if [ $on_error = accept ]; then
-            expect "on_error accept, family $fam, host evil.example.org: accepted unfiltered" \
-                connect '^connect: accept' 'not an IP connection and not localhost: on_error accept'
+            expect "on_error accept, family $fam, host evil.example.org: accepted, not greylisted" \
+                rcpt '^rcpt: continue' 'not an IP connection and not localhost: on_error accept'
         else
             expect "on_error tempfail, family $fam, host evil.example.org: tempfail" \
-                connect '^connect: tempfail' 'not an IP connection and not localhost: on_error tempfail'
+                rcpt '^rcpt: tempfail 451 4.3.0' 'not an IP connection and not localhost: on_error tempfail'
         fi
         n=$((n + 1)); log_mark "$GR_LOG"
         session unknown "$addr" $fam "far$n"
-        expect "on_error $on_error, family $fam, host unknown: not local" connect \
-            "^connect: $([ $on_error = accept ] && echo accept || echo tempfail)"
+        expect "on_error $on_error, family $fam, host unknown: not local" rcpt \
+            "^rcpt: $([ $on_error = accept ] && echo continue || echo 'tempfail 451 4.3.0')"
     done
     # an IP client is still greylisted
     n=$((n + 1))
