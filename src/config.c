@@ -74,6 +74,7 @@ static const struct cfg_key cfg_keys[] = {
     {"greylist", "ipv4_prefix", K_UINT, OFF(grey.ipv4_prefix), 0, 32, "24"},
     {"greylist", "ipv6_prefix", K_UINT, OFF(grey.ipv6_prefix), 0, 128, "64"},
     {"greylist", "auto_whitelist", K_UINT, OFF(grey.auto_whitelist), 0, 1000000, "5"},
+    {"greylist", "read_mostly", K_BOOL, OFF(grey.read_mostly), 0, 0, "yes"},
     {"greylist", "suspicious_delay", K_DURATION, OFF(grey.suspicious_delay), 0, 30 * 86400, "30m"},
     {"whitelist", "clients", K_STR, OFF(wl_clients), 0, 0, SYSCONFDIR "/greyrep/whitelist_clients"},
     {"whitelist", "recipients", K_STR, OFF(wl_recipients), 0, 0, SYSCONFDIR "/greyrep/whitelist_recipients"},

@@ -55,6 +55,8 @@ struct cfg_greylist {
     unsigned ipv6_prefix;
     unsigned auto_whitelist;      /* passes before a client is whitelisted; 0 = off */
     unsigned suspicious_delay;    /* delay for senders the checks find suspicious */
+    int read_mostly;              /* known records rewritten at most every
+                                   * pass_lifetime / GREY_REFRESH_DIV */
 };
 
 /* What a check's bad result does to the verdict. */

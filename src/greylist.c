@@ -182,6 +182,13 @@ void grey_client_net(const struct cfg_greylist *g, const struct net_addr *client
     net_mask(&out->addr, out->prefix);
 }
 
+/* grey_refresh - how old a known record's last use may be before a use is
+ * written again (0: every use is written) */
+static uint64_t grey_refresh(const struct cfg_greylist *g)
+{
+    return g->read_mostly ? g->pass_lifetime / GREY_REFRESH_DIV : 0;
+}
+
 /* grey_start - a triplet seen for the first time (or starting over) */
 static struct grey_outcome grey_start(const struct cfg_greylist *g,
                                       struct rec_triplet *t, time_t now, time_t *expires)
@@ -214,7 +221,7 @@ struct grey_outcome grey_step(const struct cfg_greylist *g, int found,
             return grey_start(g, t, now, expires);
         o.state = GREY_KNOWN;
         /* read-mostly: nothing to write while the last use is recent */
-        if (unow < t->last_seen + g->pass_lifetime / GREY_REFRESH_DIV) {
+        if (unow < t->last_seen + grey_refresh(g)) {
             o.changed = 0;
             return o;
         }
@@ -253,7 +260,7 @@ int grey_client_count(const struct cfg_greylist *g, int found, struct rec_client
 
     /* read-mostly: a pass within the hour of the last one counted, with a
      * recent last pass, changes nothing worth a write */
-    if (!counted && unow < c->last_pass + g->pass_lifetime / GREY_REFRESH_DIV)
+    if (!counted && unow < c->last_pass + grey_refresh(g))
         return 0;
     if (!found)
         memset(c, 0, sizeof *c);

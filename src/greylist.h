@@ -72,7 +72,7 @@ struct grey_outcome {
  * its last use instead of pass_lifetime, and that a triplet's passes count
  * its uses at most once a refresh interval.
  */
-#define GREY_REFRESH_DIV 32
+#define GREY_REFRESH_DIV 32  /* with [greylist] read_mostly = yes (the default) */
 
 /* grey_step - advance one triplet at time now.  *found says whether a live
  * record exists; the record is updated in place and its new expiry stored

@@ -137,6 +137,8 @@ delay = $delay
 retry_window = 1h
 pass_lifetime = 1d
 auto_whitelist = $auto_wl
+# every use written: the race tests count passes exactly to find lost updates
+read_mostly = no
 
 [whitelist]
 clients = $ROOT/whitelist_clients

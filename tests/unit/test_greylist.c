@@ -34,6 +34,7 @@ static const struct cfg_greylist G = {
     .ipv4_prefix = 24,
     .ipv6_prefix = 64,
     .auto_whitelist = 5,
+    .read_mostly = 1,
 };
 
 /* sender - normalised text of one MAIL FROM argument */
@@ -455,6 +456,16 @@ static void test_step_new_early_passed_known(void **state)
     assert_int_equal(o.state, GREY_KNOWN);
     assert_true(o.changed);
     assert_int_equal(t.passes, 3);
+    {
+        /* read_mostly = no: every use is written and counted */
+        struct cfg_greylist every = G;
+        struct rec_triplet u = t;
+        every.read_mostly = 0;
+        o = grey_step(&every, 1, &u, T0 + 30 * DAY + 1, &exp);
+        assert_true(o.changed);
+        assert_int_equal(u.passes, 4);
+        assert_true(exp == T0 + 30 * DAY + 1 + 35 * DAY);
+    }
     o = grey_step(&G, 1, &t, T0 + 60 * DAY, &exp);   /* 30 days after the last use */
     assert_int_equal(o.state, GREY_KNOWN);
     assert_int_equal(t.passes, 4);
