@@ -65,4 +65,11 @@ int rec_wl_decode(const unsigned char *buf, size_t len, struct rec_wl *r);
 size_t rec_counters_encode(const struct rec_counters *r, unsigned char *buf);
 int rec_counters_decode(const unsigned char *buf, size_t len, struct rec_counters *r);
 
+/* rec_put64/rec_put32 - a big-endian integer at p; p past it.
+ * rec_get64/rec_get32 - the reverse.  For every record encoding. */
+unsigned char *rec_put64(unsigned char *p, uint64_t v);
+unsigned char *rec_put32(unsigned char *p, uint32_t v);
+uint64_t rec_get64(const unsigned char *p);
+uint32_t rec_get32(const unsigned char *p);
+
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "greylist.h"
+#include "record.h"
 #include "reputation.h"
 #include "util.h"
 
@@ -201,35 +202,18 @@ void rep_rec_new(const struct cfg_rep *c, struct rep_rec *r, time_t now)
     r->tokens = (float)c->rl_burst;
 }
 
-/* put64/put32/get64/get32 - big-endian integers */
-static unsigned char *put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--)
-        *p++ = (unsigned char)(v >> (i * 8));
-    return p;
-}
-
+/* putf - one binary32, big-endian */
 static unsigned char *putf(unsigned char *p, float f)
 {
     uint32_t v;
     memcpy(&v, &f, sizeof v);
-    for (int i = 3; i >= 0; i--)
-        *p++ = (unsigned char)(v >> (i * 8));
-    return p;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
+    return rec_put32(p, v);
 }
 
 /* getf - one binary32; -1 unless finite and not negative */
 static int getf(const unsigned char *p, float *out)
 {
-    uint32_t v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    uint32_t v = rec_get32(p);
     memcpy(out, &v, sizeof v);
     return isfinite(*out) && *out >= 0 ? 0 : -1;
 }
@@ -253,11 +237,11 @@ size_t rep_rec_encode(const struct rep_rec *r, unsigned char *buf)
     struct rep_rec copy = *r;
     unsigned char *p = buf;
     *p++ = REP_REC_VERSION;
-    p = put64(p, r->first_seen);
-    p = put64(p, r->last_seen);
-    p = put64(p, r->decayed_at);
-    p = put64(p, r->bucket_at);
-    p = put64(p, r->penalty_until);
+    p = rec_put64(p, r->first_seen);
+    p = rec_put64(p, r->last_seen);
+    p = rec_put64(p, r->decayed_at);
+    p = rec_put64(p, r->bucket_at);
+    p = rec_put64(p, r->penalty_until);
     for (int i = 0; i < REP_NFLOATS; i++)
         p = putf(p, *rep_floats(&copy, i));
     return (size_t)(p - buf);
@@ -270,11 +254,11 @@ int rep_rec_decode(const unsigned char *buf, size_t len, struct rep_rec *r)
     if (len != REP_REC_LEN || buf[0] != REP_REC_VERSION)
         return -1;
     memset(r, 0, sizeof *r);
-    r->first_seen = get64(buf + 1);
-    r->last_seen = get64(buf + 9);
-    r->decayed_at = get64(buf + 17);
-    r->bucket_at = get64(buf + 25);
-    r->penalty_until = get64(buf + 33);
+    r->first_seen = rec_get64(buf + 1);
+    r->last_seen = rec_get64(buf + 9);
+    r->decayed_at = rec_get64(buf + 17);
+    r->bucket_at = rec_get64(buf + 25);
+    r->penalty_until = rec_get64(buf + 33);
     for (int i = 0; i < REP_NFLOATS; i++, p += 4)
         if (getf(p, rep_floats(r, i)) < 0)
             return -1;
