@@ -220,8 +220,11 @@ struct grey_outcome grey_step(const struct cfg_greylist *g, int found,
         if (unow >= t->last_seen + g->pass_lifetime)
             return grey_start(g, t, now, expires);
         o.state = GREY_KNOWN;
-        /* read-mostly: nothing to write while the last use is recent */
-        if (unow < t->last_seen + grey_refresh(g)) {
+        uint64_t refresh = grey_refresh(g);
+        /* read-mostly: nothing to write while the last use is recent.
+         * (Without a refresh interval every use counts, also one whose
+         * clock is a second behind the host that wrote last_seen.) */
+        if (refresh > 0 && unow < t->last_seen + refresh) {
             o.changed = 0;
             return o;
         }
@@ -260,7 +263,7 @@ int grey_client_count(const struct cfg_greylist *g, int found, struct rec_client
 
     /* read-mostly: a pass within the hour of the last one counted, with a
      * recent last pass, changes nothing worth a write */
-    if (!counted && unow < c->last_pass + grey_refresh(g))
+    if (!counted && grey_refresh(g) > 0 && unow < c->last_pass + grey_refresh(g))
         return 0;
     if (!found)
         memset(c, 0, sizeof *c);

@@ -465,6 +465,12 @@ static void test_step_new_early_passed_known(void **state)
         assert_true(o.changed);
         assert_int_equal(u.passes, 4);
         assert_true(exp == T0 + 30 * DAY + 1 + 35 * DAY);
+        /* also a use whose clock is a second behind the host that wrote
+         * last_seen (two MX hosts): counted, last_seen kept */
+        o = grey_step(&every, 1, &u, T0 + 30 * DAY, &exp);
+        assert_true(o.changed);
+        assert_int_equal(u.passes, 5);
+        assert_true(u.last_seen == (uint64_t)(T0 + 30 * DAY + 1));
     }
     o = grey_step(&G, 1, &t, T0 + 60 * DAY, &exp);   /* 30 days after the last use */
     assert_int_equal(o.state, GREY_KNOWN);
