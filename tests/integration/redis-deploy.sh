@@ -351,7 +351,8 @@ fi
 
 if rg_start sen; then pass "sentinel: greyrep starts with 4 Sentinels (the first one dead)"; else fail "sentinel: greyrep starts" "see log"; t_exit; fi
 SL=$ROOT/greyrep-sen.log
-if grep -q "the Sentinels name 127.0.0.1:$p1 as the primary" "$SL"; then
+# the line may come a moment after the socket answers (slow under ASan)
+if wait_for_grep "the Sentinels name 127\.0\.0\.1:$p1 as the primary" "$SL" 10; then
     pass "sentinel: greyrep asked the Sentinels and found the primary 127.0.0.1:$p1"
 else
     fail "sentinel: greyrep found the primary" "$(grep -i sentinel "$SL" | tail -2)"
