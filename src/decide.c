@@ -252,6 +252,9 @@ static int decide_update(void *arg, struct store_rec *rec, size_t n)
     int no_auto = 0;
 
     (void)n;
+    /* the store may run this more than once (read first, then the write):
+     * every output is set afresh */
+    r->stale = 0;
     if (r->check_stamp && (len != r->stamp_len || memcmp(stamp->val, r->stamp, len) != 0)) {
         r->stale = 1;
         return -1;
@@ -386,7 +389,6 @@ static int greylist(struct decider *d, const struct cfg *cfg, const struct decid
         nslots = drep_slots(x, rec);
         r.stamp_len = admin_stamp_copy(d, r.stamp);
         r.check_stamp = round == 0;     /* a second change meanwhile waits */
-        r.stale = 0;
         if (store_update(d->st, rec, nslots, now, decide_update, &r) != STORE_OK)
             return -1;
         if (!r.stale)
